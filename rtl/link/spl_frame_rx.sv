@@ -1,0 +1,267 @@
+// Frame receiver: COBS decode and CRC-32C check of the wire byte stream, with
+// a two-slot frame buffer so one frame can be received while the previous one
+// drains.
+//
+// The wire side has no backpressure: a byte may arrive on every clock. Every
+// byte costs at most one buffer write (a data byte, or the implicit zero that
+// a new COBS code byte stands for), so decoding keeps up with any input rate.
+// Good frames are delivered as header+body, CRC stripped.
+//
+// Counters follow docs/protocol.md, and match the host decoder's counters for
+// the same byte stream, except rx_overflow, which only the RTL has. A frame is
+// stored only if the write slot was free when its first byte arrived; a good
+// frame that could not be stored counts as overflow instead of ok.
+module spl_frame_rx (
+  input  logic        clk_i,
+  input  logic        rst_ni,
+
+  input  logic [7:0]  rx_data_i,
+  input  logic        rx_valid_i,
+
+  output logic [7:0]  frame_data_o,
+  output logic        frame_valid_o,
+  output logic        frame_last_o,
+  input  logic        frame_ready_i,
+
+  // A frame is stored and not yet fully delivered.
+  output logic        busy_o,
+
+  output logic [31:0] cnt_ok_o,
+  output logic [31:0] cnt_crc_o,
+  output logic [31:0] cnt_cobs_o,
+  output logic [31:0] cnt_short_o,
+  output logic [31:0] cnt_long_o,
+  output logic [31:0] cnt_overflow_o,
+  output logic [31:0] cnt_bytes_discarded_o
+);
+
+  localparam logic [31:0] CrcInit    = 32'hFFFFFFFF;
+  localparam logic [31:0] CrcResidue = 32'hB798B438;
+  localparam logic [7:0]  MinRawLen  = 8'd6;   // header (2) + CRC (4)
+  localparam logic [8:0]  MaxGroup   = 9'd255; // COBS of the longest raw frame
+
+  // ---------------------------------------------------------------------------
+  // Decoder state for the group of bytes since the last 0x00
+  // ---------------------------------------------------------------------------
+  logic [8:0]  grp_len_d, grp_len_q;     // encoded bytes so far; 0: no group open
+  logic [7:0]  blk_rem_d, blk_rem_q;     // data bytes still owed by the current block
+  logic        zero_pend_d, zero_pend_q; // current block ends in an implicit zero
+  logic [7:0]  raw_len_d, raw_len_q;     // decoded bytes so far (header+body+CRC)
+  logic [31:0] crc_d, crc_q;
+  logic        discard_d, discard_q;     // group too long: skip to the next 0x00
+  logic        store_d, store_q;         // this group is being written to a slot
+
+  // Two slots of 256 bytes each; the writer fills wr_slot, the reader drains rd_slot.
+  logic [1:0]  slot_full_d, slot_full_q;
+  logic [7:0]  slot0_len_d, slot0_len_q;
+  logic [7:0]  slot1_len_d, slot1_len_q;
+  logic        wr_slot_d, wr_slot_q;
+  logic        rd_slot_d, rd_slot_q;
+
+  logic [31:0] cnt_ok_d, cnt_ok_q;
+  logic [31:0] cnt_crc_d, cnt_crc_q;
+  logic [31:0] cnt_cobs_d, cnt_cobs_q;
+  logic [31:0] cnt_short_d, cnt_short_q;
+  logic [31:0] cnt_long_d, cnt_long_q;
+  logic [31:0] cnt_overflow_d, cnt_overflow_q;
+  logic [31:0] cnt_disc_d, cnt_disc_q;
+
+  // Decoded byte produced by this input byte, if any.
+  logic        emit;
+  logic [7:0]  emit_data;
+  logic [31:0] crc_next;
+
+  logic        ram_we;
+  logic        ram_re;
+  logic [7:0]  ram_raddr;
+  logic [7:0]  ram_rdata;
+  logic        slot_done;
+
+  spl_crc32c_byte u_crc (
+    .crc_i  (crc_q),
+    .data_i (emit_data),
+    .crc_o  (crc_next)
+  );
+
+  always_comb begin
+    grp_len_d      = grp_len_q;
+    blk_rem_d      = blk_rem_q;
+    zero_pend_d    = zero_pend_q;
+    raw_len_d      = raw_len_q;
+    crc_d          = crc_q;
+    discard_d      = discard_q;
+    store_d        = store_q;
+    slot_full_d    = slot_full_q;
+    slot0_len_d    = slot0_len_q;
+    slot1_len_d    = slot1_len_q;
+    wr_slot_d      = wr_slot_q;
+    rd_slot_d      = rd_slot_q;
+    cnt_ok_d       = cnt_ok_q;
+    cnt_crc_d      = cnt_crc_q;
+    cnt_cobs_d     = cnt_cobs_q;
+    cnt_short_d    = cnt_short_q;
+    cnt_long_d     = cnt_long_q;
+    cnt_overflow_d = cnt_overflow_q;
+    cnt_disc_d     = cnt_disc_q;
+    emit           = 1'b0;
+    emit_data      = rx_data_i;
+
+    if (rx_valid_i) begin
+      if (rx_data_i == 8'h00) begin
+        // Delimiter: close the group (an empty group is idle fill).
+        if (discard_q) begin
+          discard_d = 1'b0;
+        end else if (grp_len_q != 9'd0) begin
+          if (blk_rem_q != 8'd0) begin
+            cnt_cobs_d = cnt_cobs_q + 32'd1;
+            cnt_disc_d = cnt_disc_q + {23'h0, grp_len_q};
+          end else if (raw_len_q < MinRawLen) begin
+            cnt_short_d = cnt_short_q + 32'd1;
+            cnt_disc_d  = cnt_disc_q + {23'h0, grp_len_q};
+          end else if (crc_q != CrcResidue) begin
+            cnt_crc_d  = cnt_crc_q + 32'd1;
+            cnt_disc_d = cnt_disc_q + {23'h0, grp_len_q};
+          end else if (!store_q) begin
+            cnt_overflow_d = cnt_overflow_q + 32'd1;
+            cnt_disc_d     = cnt_disc_q + {23'h0, grp_len_q};
+          end else begin
+            cnt_ok_d                = cnt_ok_q + 32'd1;
+            slot_full_d[wr_slot_q]  = 1'b1;
+            if (wr_slot_q) begin
+              slot1_len_d = raw_len_q - 8'd4;
+            end else begin
+              slot0_len_d = raw_len_q - 8'd4;
+            end
+            wr_slot_d               = ~wr_slot_q;
+          end
+        end
+        grp_len_d = '0;
+        store_d   = 1'b0;
+      end else if (discard_q) begin
+        cnt_disc_d = cnt_disc_q + 32'd1;
+      end else if (grp_len_q == MaxGroup) begin
+        // The 256th byte without a delimiter: no valid frame is this long.
+        cnt_long_d = cnt_long_q + 32'd1;
+        cnt_disc_d = cnt_disc_q + {23'h0, MaxGroup} + 32'd1;
+        discard_d  = 1'b1;
+        grp_len_d  = '0;
+        store_d    = 1'b0;
+      end else begin
+        grp_len_d = grp_len_q + 9'd1;
+        if (grp_len_q == 9'd0) begin
+          // First code byte of a frame.
+          blk_rem_d   = rx_data_i - 8'd1;
+          zero_pend_d = (rx_data_i != 8'hFF);
+          raw_len_d   = '0;
+          crc_d       = CrcInit;
+          store_d     = ~slot_full_q[wr_slot_q];
+        end else if (blk_rem_q == 8'd0) begin
+          // Next code byte: the previous block's implicit zero, if it had one.
+          emit        = zero_pend_q;
+          emit_data   = 8'h00;
+          blk_rem_d   = rx_data_i - 8'd1;
+          zero_pend_d = (rx_data_i != 8'hFF);
+        end else begin
+          emit      = 1'b1;
+          blk_rem_d = blk_rem_q - 8'd1;
+        end
+      end
+    end
+
+    if (emit) begin
+      crc_d     = crc_next;
+      raw_len_d = raw_len_q + 8'd1;
+    end
+
+    if (slot_done) begin
+      slot_full_d[rd_slot_q] = 1'b0;
+      rd_slot_d              = ~rd_slot_q;
+    end
+  end
+
+  assign ram_we = emit & store_q;
+
+  spl_ram_1r1w #(
+    .Width (8),
+    .Depth (512)
+  ) u_buf (
+    .clk_i   (clk_i),
+    .we_i    (ram_we),
+    .waddr_i ({wr_slot_q, raw_len_q}),
+    .wdata_i (emit_data),
+    .re_i    (ram_re),
+    .raddr_i ({rd_slot_q, ram_raddr}),
+    .rdata_o (ram_rdata)
+  );
+
+  spl_slot_reader #(
+    .AppendZero (1'b0)
+  ) u_reader (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .slot_full_i (slot_full_q[rd_slot_q]),
+    .slot_len_i  (rd_slot_q ? slot1_len_q : slot0_len_q),
+    .slot_done_o (slot_done),
+    .ram_re_o    (ram_re),
+    .ram_raddr_o (ram_raddr),
+    .ram_rdata_i (ram_rdata),
+    .data_o      (frame_data_o),
+    .valid_o     (frame_valid_o),
+    .last_o      (frame_last_o),
+    .ready_i     (frame_ready_i)
+  );
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      grp_len_q      <= '0;
+      blk_rem_q      <= '0;
+      zero_pend_q    <= 1'b0;
+      raw_len_q      <= '0;
+      crc_q          <= CrcInit;
+      discard_q      <= 1'b0;
+      store_q        <= 1'b0;
+      slot_full_q    <= '0;
+      slot0_len_q    <= '0;
+      slot1_len_q    <= '0;
+      wr_slot_q      <= 1'b0;
+      rd_slot_q      <= 1'b0;
+      cnt_ok_q       <= '0;
+      cnt_crc_q      <= '0;
+      cnt_cobs_q     <= '0;
+      cnt_short_q    <= '0;
+      cnt_long_q     <= '0;
+      cnt_overflow_q <= '0;
+      cnt_disc_q     <= '0;
+    end else begin
+      grp_len_q      <= grp_len_d;
+      blk_rem_q      <= blk_rem_d;
+      zero_pend_q    <= zero_pend_d;
+      raw_len_q      <= raw_len_d;
+      crc_q          <= crc_d;
+      discard_q      <= discard_d;
+      store_q        <= store_d;
+      slot_full_q    <= slot_full_d;
+      slot0_len_q    <= slot0_len_d;
+      slot1_len_q    <= slot1_len_d;
+      wr_slot_q      <= wr_slot_d;
+      rd_slot_q      <= rd_slot_d;
+      cnt_ok_q       <= cnt_ok_d;
+      cnt_crc_q      <= cnt_crc_d;
+      cnt_cobs_q     <= cnt_cobs_d;
+      cnt_short_q    <= cnt_short_d;
+      cnt_long_q     <= cnt_long_d;
+      cnt_overflow_q <= cnt_overflow_d;
+      cnt_disc_q     <= cnt_disc_d;
+    end
+  end
+
+  assign busy_o                = |slot_full_q;
+  assign cnt_ok_o              = cnt_ok_q;
+  assign cnt_crc_o             = cnt_crc_q;
+  assign cnt_cobs_o            = cnt_cobs_q;
+  assign cnt_short_o           = cnt_short_q;
+  assign cnt_long_o            = cnt_long_q;
+  assign cnt_overflow_o        = cnt_overflow_q;
+  assign cnt_bytes_discarded_o = cnt_disc_q;
+
+endmodule
