@@ -4,7 +4,7 @@ function(spikelink_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-    -Wnull-dereference -Wdouble-promotion -Wimplicit-fallthrough)
+    -Wdouble-promotion -Wimplicit-fallthrough)
   if(SPIKELINK_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
