@@ -1,16 +1,24 @@
-// Frame receiver: COBS decode and CRC-32C check of the wire byte stream, with
-// a two-slot frame buffer so one frame can be received while the previous one
-// drains.
+// Frame receiver: COBS decode and CRC-32C check of the wire byte stream into
+// a 512-byte ring buffer (one EBR), delivering good frames as header+body.
 //
 // The wire side has no backpressure: a byte may arrive on every clock. Every
 // byte costs at most one buffer write (a data byte, or the implicit zero that
 // a new COBS code byte stands for), so decoding keeps up with any input rate.
-// Good frames are delivered as header+body, CRC stripped.
+//
+// A frame is written after the frames already waiting, one byte past its
+// start. If it turns out bad, the write pointer simply is not advanced
+// (rollback). If good, its header+body length is written into the byte kept
+// free at its start (on the delimiter's clock, which writes nothing else) and
+// the pointer advances past header+body, so the next frame overwrites the CRC.
+// The reader fetches that length byte, then streams the frame. Space is freed
+// a whole frame at a time, once it has been delivered. Unlike two fixed
+// 256-byte slots, this does not lose short frames that arrive back to back
+// while a long one still drains: only the ring's 512 bytes bound the backlog.
 //
 // Counters follow docs/protocol.md, and match the host decoder's counters for
-// the same byte stream, except rx_overflow, which only the RTL has. A frame is
-// stored only if the write slot was free when its first byte arrived; a good
-// frame that could not be stored counts as overflow instead of ok.
+// the same byte stream, except rx_overflow, which only the RTL has: a good
+// frame that did not fit (ring or length FIFO full) counts as overflow
+// instead of ok, and its bytes count as discarded.
 module spl_frame_rx (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -51,12 +59,24 @@ module spl_frame_rx (
   logic        discard_d, discard_q;     // group too long: skip to the next 0x00
   logic        store_d, store_q;         // this group is being written to a slot
 
-  // Two slots of 256 bytes each; the writer fills wr_slot, the reader drains rd_slot.
-  logic [1:0]  slot_full_d, slot_full_q;
-  logic [7:0]  slot0_len_d, slot0_len_q;
-  logic [7:0]  slot1_len_d, slot1_len_q;
-  logic        wr_slot_d, wr_slot_q;
-  logic        rd_slot_d, rd_slot_q;
+  // Ring pointers carry one extra bit so a full ring differs from an empty one.
+  logic [9:0]  wr_base_d, wr_base_q;     // where the frame being received starts
+  logic [9:0]  rd_base_d, rd_base_q;     // start of the oldest undelivered frame
+  logic [9:0]  wr_addr;
+  logic        ring_full;
+
+  logic [8:0]  frames_d, frames_q;       // good frames stored, not yet delivered
+  logic        commit;
+
+  // Reader: fetch a frame's length byte, then stream the frame.
+  typedef enum logic [1:0] {
+    RdIdle,   // waiting for a stored frame; the length read goes out now
+    RdLen,    // the length byte arrives
+    RdData    // spl_slot_reader streams header+body
+  } rd_state_e;
+
+  rd_state_e   rd_state_d, rd_state_q;
+  logic [7:0]  cur_len_d, cur_len_q;
 
   logic [31:0] cnt_ok_d, cnt_ok_q;
   logic [31:0] cnt_crc_d, cnt_crc_q;
@@ -72,10 +92,19 @@ module spl_frame_rx (
   logic [31:0] crc_next;
 
   logic        ram_we;
+  logic [8:0]  ram_waddr;
+  logic [7:0]  ram_wdata;
   logic        ram_re;
-  logic [7:0]  ram_raddr;
+  logic [8:0]  ram_raddr;
+  logic        rdr_re;
+  logic [7:0]  rdr_raddr;
   logic [7:0]  ram_rdata;
   logic        slot_done;
+
+  // Byte 0 of a frame's space holds its length; decoded bytes follow.
+  assign wr_addr   = wr_base_q + 10'd1 + {2'b00, raw_len_q};
+  // 512 bytes held and not yet delivered: the next write would overrun.
+  assign ring_full = (wr_addr - rd_base_q) >= 10'd512;
 
   spl_crc32c_byte u_crc (
     .crc_i  (crc_q),
@@ -91,11 +120,10 @@ module spl_frame_rx (
     crc_d          = crc_q;
     discard_d      = discard_q;
     store_d        = store_q;
-    slot_full_d    = slot_full_q;
-    slot0_len_d    = slot0_len_q;
-    slot1_len_d    = slot1_len_q;
-    wr_slot_d      = wr_slot_q;
-    rd_slot_d      = rd_slot_q;
+    wr_base_d      = wr_base_q;
+    rd_base_d      = rd_base_q;
+    frames_d       = frames_q;
+    commit         = 1'b0;
     cnt_ok_d       = cnt_ok_q;
     cnt_crc_d      = cnt_crc_q;
     cnt_cobs_d     = cnt_cobs_q;
@@ -125,14 +153,10 @@ module spl_frame_rx (
             cnt_overflow_d = cnt_overflow_q + 32'd1;
             cnt_disc_d     = cnt_disc_q + {23'h0, grp_len_q};
           end else begin
-            cnt_ok_d                = cnt_ok_q + 32'd1;
-            slot_full_d[wr_slot_q]  = 1'b1;
-            if (wr_slot_q) begin
-              slot1_len_d = raw_len_q - 8'd4;
-            end else begin
-              slot0_len_d = raw_len_q - 8'd4;
-            end
-            wr_slot_d               = ~wr_slot_q;
+            // Keep length and header+body; the next frame starts over the CRC.
+            cnt_ok_d  = cnt_ok_q + 32'd1;
+            commit    = 1'b1;
+            wr_base_d = wr_base_q + 10'd1 + {2'b00, raw_len_q - 8'd4};
           end
         end
         grp_len_d = '0;
@@ -154,7 +178,7 @@ module spl_frame_rx (
           zero_pend_d = (rx_data_i != 8'hFF);
           raw_len_d   = '0;
           crc_d       = CrcInit;
-          store_d     = ~slot_full_q[wr_slot_q];
+          store_d     = 1'b1;
         end else if (blk_rem_q == 8'd0) begin
           // Next code byte: the previous block's implicit zero, if it had one.
           emit        = zero_pend_q;
@@ -171,15 +195,63 @@ module spl_frame_rx (
     if (emit) begin
       crc_d     = crc_next;
       raw_len_d = raw_len_q + 8'd1;
+      if (ring_full) begin
+        // No room: keep checking the frame, but it can no longer be delivered.
+        store_d = 1'b0;
+      end
     end
 
-    if (slot_done) begin
-      slot_full_d[rd_slot_q] = 1'b0;
-      rd_slot_d              = ~rd_slot_q;
+    if (commit != slot_done) begin
+      frames_d = commit ? frames_q + 9'd1 : frames_q - 9'd1;
     end
   end
 
-  assign ram_we = emit & store_q;
+  // The delimiter that commits a frame never decodes to a byte, so the length
+  // write and data writes never fall on the same clock.
+  always_comb begin
+    ram_we    = 1'b0;
+    ram_waddr = wr_addr[8:0];
+    ram_wdata = emit_data;
+    if (commit) begin
+      ram_we    = 1'b1;
+      ram_waddr = wr_base_q[8:0];
+      ram_wdata = raw_len_q - 8'd4;
+    end else if (emit && store_q && !ring_full) begin
+      ram_we = 1'b1;
+    end
+  end
+
+  always_comb begin
+    rd_state_d = rd_state_q;
+    cur_len_d  = cur_len_q;
+    rd_base_d  = rd_base_q;
+    ram_re     = 1'b0;
+    ram_raddr  = rd_base_q[8:0];
+
+    unique case (rd_state_q)
+      RdIdle: begin
+        if (frames_q != 9'd0) begin
+          ram_re     = 1'b1;
+          rd_state_d = RdLen;
+        end
+      end
+      RdLen: begin
+        cur_len_d  = ram_rdata;
+        rd_state_d = RdData;
+      end
+      RdData: begin
+        ram_re    = rdr_re;
+        ram_raddr = rd_base_q[8:0] + 9'd1 + {1'b0, rdr_raddr};
+        if (slot_done) begin
+          rd_base_d  = rd_base_q + 10'd1 + {2'b00, cur_len_q};
+          rd_state_d = RdIdle;
+        end
+      end
+      default: begin
+        rd_state_d = RdIdle;
+      end
+    endcase
+  end
 
   spl_ram_1r1w #(
     .Width (8),
@@ -187,10 +259,10 @@ module spl_frame_rx (
   ) u_buf (
     .clk_i   (clk_i),
     .we_i    (ram_we),
-    .waddr_i ({wr_slot_q, raw_len_q}),
-    .wdata_i (emit_data),
+    .waddr_i (ram_waddr),
+    .wdata_i (ram_wdata),
     .re_i    (ram_re),
-    .raddr_i ({rd_slot_q, ram_raddr}),
+    .raddr_i (ram_raddr),
     .rdata_o (ram_rdata)
   );
 
@@ -199,11 +271,11 @@ module spl_frame_rx (
   ) u_reader (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
-    .slot_full_i (slot_full_q[rd_slot_q]),
-    .slot_len_i  (rd_slot_q ? slot1_len_q : slot0_len_q),
+    .slot_full_i (rd_state_q == RdData),
+    .slot_len_i  (cur_len_q),
     .slot_done_o (slot_done),
-    .ram_re_o    (ram_re),
-    .ram_raddr_o (ram_raddr),
+    .ram_re_o    (rdr_re),
+    .ram_raddr_o (rdr_raddr),
     .ram_rdata_i (ram_rdata),
     .data_o      (frame_data_o),
     .valid_o     (frame_valid_o),
@@ -220,11 +292,11 @@ module spl_frame_rx (
       crc_q          <= CrcInit;
       discard_q      <= 1'b0;
       store_q        <= 1'b0;
-      slot_full_q    <= '0;
-      slot0_len_q    <= '0;
-      slot1_len_q    <= '0;
-      wr_slot_q      <= 1'b0;
-      rd_slot_q      <= 1'b0;
+      wr_base_q      <= '0;
+      rd_base_q      <= '0;
+      frames_q       <= '0;
+      rd_state_q     <= RdIdle;
+      cur_len_q      <= '0;
       cnt_ok_q       <= '0;
       cnt_crc_q      <= '0;
       cnt_cobs_q     <= '0;
@@ -240,11 +312,11 @@ module spl_frame_rx (
       crc_q          <= crc_d;
       discard_q      <= discard_d;
       store_q        <= store_d;
-      slot_full_q    <= slot_full_d;
-      slot0_len_q    <= slot0_len_d;
-      slot1_len_q    <= slot1_len_d;
-      wr_slot_q      <= wr_slot_d;
-      rd_slot_q      <= rd_slot_d;
+      wr_base_q      <= wr_base_d;
+      rd_base_q      <= rd_base_d;
+      frames_q       <= frames_d;
+      rd_state_q     <= rd_state_d;
+      cur_len_q      <= cur_len_d;
       cnt_ok_q       <= cnt_ok_d;
       cnt_crc_q      <= cnt_crc_d;
       cnt_cobs_q     <= cnt_cobs_d;
@@ -255,7 +327,7 @@ module spl_frame_rx (
     end
   end
 
-  assign busy_o                = |slot_full_q;
+  assign busy_o                = (frames_q != 9'd0);
   assign cnt_ok_o              = cnt_ok_q;
   assign cnt_crc_o             = cnt_crc_q;
   assign cnt_cobs_o            = cnt_cobs_q;
