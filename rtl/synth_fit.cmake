@@ -1,5 +1,5 @@
 # Synthesise one RTL top with yosys synth_ice40 and fail unless it fits the
-# iCE40UP5K: at most 5280 logic cells and 30 EBR.
+# iCE40UP5K: at most 5280 logic cells and 30 EBR, or if yosys warns.
 #
 #   cmake -DYOSYS=yosys [-DNEXTPNR=nextpnr-ice40] -DTOP=module
 #         -DSOURCES="a.sv;b.sv" -DWORK_DIR=dir -P synth_fit.cmake
@@ -31,6 +31,16 @@ execute_process(COMMAND "${YOSYS}" -q -l "${WORK_DIR}/${TOP}.yosys.log" -s "${ys
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "yosys failed (${rc}); see ${WORK_DIR}/${TOP}.yosys.log")
+endif()
+
+# yosys warnings point at real RTL problems (several drivers, latches) that
+# simulation may hide, so any warning fails the check. ABC's note that a
+# network is combinational is not about the design.
+file(STRINGS "${WORK_DIR}/${TOP}.yosys.log" warnings REGEX "[Ww]arning")
+list(FILTER warnings EXCLUDE REGEX "ABC: Warning: The network is combinational")
+if(warnings)
+  list(JOIN warnings "\n  " text)
+  message(FATAL_ERROR "yosys warned about ${TOP}:\n  ${text}\nsee ${WORK_DIR}/${TOP}.yosys.log")
 endif()
 
 file(READ "${WORK_DIR}/${TOP}.stat" stat)

@@ -121,7 +121,6 @@ module spl_frame_rx (
     discard_d      = discard_q;
     store_d        = store_q;
     wr_base_d      = wr_base_q;
-    rd_base_d      = rd_base_q;
     frames_d       = frames_q;
     commit         = 1'b0;
     cnt_ok_d       = cnt_ok_q;
