@@ -1,6 +1,8 @@
 #include "spikelink/link_codec.hpp"
 
 #include <array>
+#include <cstdint>
+#include <stdexcept>
 
 namespace spikelink {
 

@@ -132,6 +132,8 @@ class CreditTracker {
   void on_sent(std::uint8_t seq, std::uint32_t events, std::uint32_t commands);
   void on_credit(const proto::Credit& c);
   std::size_t in_flight() const { return sent_.size(); }
+  // True when no further frame may be sent until a CREDIT report arrives.
+  bool window_full() const { return sent_.size() >= proto::kMaxInFlightFrames; }
 
  private:
   struct Sent {

@@ -25,6 +25,9 @@ inline constexpr std::size_t kMinRawFrame = kHeaderSize + kCrcSize;      // empt
 inline constexpr std::size_t kMaxBody = kMaxRawFrame - kHeaderSize - kCrcSize;  // 248
 inline constexpr std::size_t kMaxEncodedGroup = kMaxRawFrame + 1;        // COBS adds one byte
 inline constexpr std::size_t kMaxWireFrame = kMaxEncodedGroup + 1;       // plus the 0x00 delimiter
+// Host frames sent but not yet covered by a CREDIT report: under half the
+// 8-bit sequence space, so "at or before last_seq" is unambiguous.
+inline constexpr std::size_t kMaxInFlightFrames = 127;
 
 enum class FrameType : std::uint8_t {
   kSpikes = 0x01,       // both directions
