@@ -209,7 +209,7 @@ TEST_CASE("framer: with the consumer stalling half the time, nothing is lost or 
   CHECK(rtl.counters().rx_overflow == 0);
 }
 
-TEST_CASE("framer: a stalled consumer makes the RTL count overflows; the host sees them as lost frames") {
+TEST_CASE("framer: a stalled consumer makes the RTL count overflows, and the host sees them as lost frames") {
   sim::FramerSim rtl;
   rtl.set_rx_ready_stall(1, 100);
   Rng rng(105);
