@@ -119,6 +119,8 @@ std::string_view to_string(CounterId c) {
     case CounterId::kRxSeqLost: return "rx_seq_lost";
     case CounterId::kRxMalformed: return "rx_malformed";
     case CounterId::kEventsDroppedNoCredit: return "events_dropped_no_credit";
+    case CounterId::kEventsDroppedBadAddress: return "events_dropped_bad_address";
+    case CounterId::kEventsLate: return "events_late";
   }
   return "unknown_counter";
 }

@@ -262,8 +262,10 @@ enum class CounterId : std::uint8_t {
   kRxSeqLost = 9,
   kRxMalformed = 10,
   kEventsDroppedNoCredit = 11,
+  kEventsDroppedBadAddress = 12,
+  kEventsLate = 13,  // delivered, but after their timestep
 };
-inline constexpr std::size_t kNumLinkCounters = 12;
+inline constexpr std::size_t kNumLinkCounters = 14;
 std::string_view to_string(CounterId c);
 
 }  // namespace spikelink::proto
