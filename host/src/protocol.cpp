@@ -121,6 +121,7 @@ std::string_view to_string(CounterId c) {
     case CounterId::kEventsDroppedNoCredit: return "events_dropped_no_credit";
     case CounterId::kEventsDroppedBadAddress: return "events_dropped_bad_address";
     case CounterId::kEventsLate: return "events_late";
+    case CounterId::kSpikesDroppedTxFull: return "spikes_dropped_tx_full";
   }
   return "unknown_counter";
 }

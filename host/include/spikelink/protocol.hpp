@@ -264,8 +264,9 @@ enum class CounterId : std::uint8_t {
   kEventsDroppedNoCredit = 11,
   kEventsDroppedBadAddress = 12,
   kEventsLate = 13,  // delivered, but after their timestep
+  kSpikesDroppedTxFull = 14,  // output spikes lost: the link to the host was full
 };
-inline constexpr std::size_t kNumLinkCounters = 14;
+inline constexpr std::size_t kNumLinkCounters = 15;
 std::string_view to_string(CounterId c);
 
 }  // namespace spikelink::proto
