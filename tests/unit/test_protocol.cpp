@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <set>
 #include <stdexcept>
 
 #include "../common/random_messages.hpp"
@@ -147,4 +148,19 @@ TEST_CASE("protocol: odd-length spike bodies are malformed") {
   CHECK_FALSE(decode_spike_body(std::vector<std::uint8_t>{1, 2, 3}, 0, out));
   CHECK_FALSE(decode_spike_body(std::vector<std::uint8_t>{1, 2, 3, 4, 5}, 0, out));
   CHECK(out.empty());
+}
+
+TEST_CASE("protocol: every link counter and frame type has its own name") {
+  std::set<std::string_view> names;
+  for (std::size_t i = 0; i < kNumLinkCounters; ++i) {
+    const auto n = to_string(static_cast<CounterId>(i));
+    CHECK(n != "unknown_counter");
+    names.insert(n);
+  }
+  CHECK(names.size() == kNumLinkCounters);
+  CHECK(to_string(static_cast<CounterId>(kNumLinkCounters)) == "unknown_counter");
+  std::set<std::string_view> types;
+  for (unsigned t = 1; t <= 15; ++t) types.insert(to_string(static_cast<FrameType>(t)));
+  CHECK(types.size() == 15);
+  CHECK(types.count("UNKNOWN") == 0);
 }
