@@ -118,6 +118,7 @@ void CreditTracker::on_credit(const proto::Credit& c) {
   while (!sent_.empty() && at_or_before(sent_.front().seq, c.last_seq)) sent_.pop_front();
   event_free_ = c.event_free;
   command_free_ = c.command_free;
+  reported_ = true;
 }
 
 }  // namespace spikelink

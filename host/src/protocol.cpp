@@ -91,6 +91,27 @@ std::string_view to_string(FrameType t) {
   return "UNKNOWN";
 }
 
+Sender sender_of(FrameType t) {
+  switch (t) {
+    case FrameType::kSpikes: return Sender::kEither;
+    case FrameType::kIdentifyReq:
+    case FrameType::kRegWrite:
+    case FrameType::kRegRead:
+    case FrameType::kMemWrite:
+    case FrameType::kMemRead:
+    case FrameType::kControl:
+    case FrameType::kCountersReq: return Sender::kHost;
+    case FrameType::kIdentify:
+    case FrameType::kRegData:
+    case FrameType::kMemData:
+    case FrameType::kAck:
+    case FrameType::kCredit:
+    case FrameType::kCounters:
+    case FrameType::kError: return Sender::kBoard;
+  }
+  return Sender::kEither;
+}
+
 std::string_view to_string(Status s) {
   switch (s) {
     case Status::kOk: return "ok";
@@ -266,10 +287,15 @@ SpikeBodyResult encode_spike_body(std::uint64_t base, std::span<const SpikeEvent
     require(e.timestep >= now, "spike events must be sorted by timestep, not before the base");
     std::uint64_t gap = e.timestep - now;
     // Records this event needs: advances for the part of the gap beyond 14.
-    std::size_t advances = 0;
-    if (gap > kMaxInlineDt) advances = static_cast<std::size_t>((gap - kMaxInlineDt + kMaxAdvance - 1) / kMaxAdvance);
+    // (computed without rounding up by addition, which would wrap for gaps
+    // near 2^64).
+    std::uint64_t advances = 0;
+    if (gap > kMaxInlineDt) {
+      const std::uint64_t beyond = gap - kMaxInlineDt;
+      advances = beyond / kMaxAdvance + (beyond % kMaxAdvance != 0 ? 1 : 0);
+    }
     if (advances + 1 > records_left) break;
-    records_left -= advances + 1;
+    records_left -= static_cast<std::size_t>(advances) + 1;
     while (gap > kMaxInlineDt) {
       const auto step = static_cast<std::uint16_t>(std::min<std::uint64_t>(gap, kMaxAdvance));
       w.u16(static_cast<std::uint16_t>(kAdvanceMarker | step));
@@ -410,7 +436,9 @@ std::optional<Message> parse_body(FrameType t, std::span<const std::uint8_t> bod
       if (n != 5) return std::nullopt;
       const std::uint8_t o = r.u8();
       if (!known_op(o)) return std::nullopt;
-      return Control{static_cast<ControlOp>(o), r.u32()};
+      const Control c{static_cast<ControlOp>(o), r.u32()};
+      if (c.op == ControlOp::kReset && c.arg > 1) return std::nullopt;  // 0 or 1 only
+      return c;
     }
     case FrameType::kAck: {
       if (n != 3) return std::nullopt;

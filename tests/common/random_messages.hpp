@@ -104,7 +104,11 @@ inline proto::Message random_message(Rng& rng, std::uint64_t time_hint = 0) {
       for (auto& x : v.words) x = uniform<std::uint16_t>(rng, 0, 65535);
       return v;
     }
-    case 9: return Control{static_cast<ControlOp>(uniform<unsigned>(rng, 1, 5)), uniform<std::uint32_t>(rng, 0, 0xFFFFFFFF)};
+    case 9: {
+      Control v{static_cast<ControlOp>(uniform<unsigned>(rng, 1, 5)), uniform<std::uint32_t>(rng, 0, 0xFFFFFFFF)};
+      if (v.op == ControlOp::kReset) v.arg %= 2;
+      return v;
+    }
     case 10:
       return Ack{uniform<std::uint8_t>(rng, 0, 255), static_cast<FrameType>(uniform<unsigned>(rng, 1, 15)),
                  static_cast<Status>(uniform<unsigned>(rng, 0, 7))};

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <deque>
+#include <tuple>
+
 #include "../common/stream_fixture.hpp"
 #include "spikelink/link_codec.hpp"
 
@@ -138,22 +141,31 @@ TEST_CASE("link: credits never let the host overrun the board, whatever is lost"
   Rng rng(22);
   for (int trial = 0; trial < 200; ++trial) {
     const auto cap = uniform<std::uint16_t>(rng, 16, 512);
-    CreditTracker credits(cap, 4);
+    CreditTracker credits;
+    CHECK(credits.events_available() == 0);
+    CHECK(credits.commands_available() == 1);
     // A board model: a FIFO of `cap` events, processing frames in order.
     std::deque<std::pair<std::uint8_t, std::uint32_t>> link;  // frames in flight to the board
-    std::uint32_t fifo = 0;
+    // The board holds events from an earlier session: IDENTIFY's capacity
+    // is not free space.
+    std::uint32_t fifo = uniform<std::uint32_t>(rng, 0, cap);
     std::uint8_t seq = 0;
     std::uint64_t overruns = 0;
     std::optional<Credit> pending_credit;
+    credits.on_sent(seq, 0, 1);  // IDENTIFY_REQ
+    link.emplace_back(seq++, 0);
     for (int step = 0; step < 2000; ++step) {
-      // Host sends while credit allows (window of in-flight frames < 128).
       const auto avail = credits.events_available();
       CHECK(avail >= 0);
+      CHECK(credits.commands_available() >= 0);
       if (avail > 0 && !credits.window_full()) {
         const auto n = static_cast<std::uint32_t>(uniform<std::int64_t>(rng, 1, std::min<std::int64_t>(avail, 122)));
         credits.on_sent(seq, n, 0);
         if (uniform<unsigned>(rng, 0, 19) != 0) link.emplace_back(seq, n);  // 5% of frames lost on the way
         ++seq;
+      } else if (link.empty() && credits.in_flight() > 0 && credits.probe_allowed()) {
+        credits.on_sent(seq, 0, 0);  // credit probe after a quiet spell
+        link.emplace_back(seq++, 0);
       }
       // Board processes up to 2 frames and drains some events.
       for (int k = 0; k < 2 && !link.empty(); ++k) {
@@ -161,11 +173,10 @@ TEST_CASE("link: credits never let the host overrun the board, whatever is lost"
         link.pop_front();
         if (fifo + n > cap) ++overruns;
         fifo = std::min<std::uint32_t>(cap, fifo + n);
-        pending_credit = Credit{s, static_cast<std::uint16_t>(cap - fifo), 4};
+        pending_credit = Credit{s, 0, 2};
       }
       fifo -= std::min<std::uint32_t>(fifo, uniform<std::uint32_t>(rng, 0, 40));
-      // The board's credit report arrives (some are lost); it reflects the
-      // fifo at the time it is sent.
+      // The board's report (some are lost) gives its free space when sent.
       if (pending_credit && uniform<unsigned>(rng, 0, 9) < 7) {
         pending_credit->event_free = static_cast<std::uint16_t>(cap - fifo);
         credits.on_credit(*pending_credit);
@@ -173,5 +184,91 @@ TEST_CASE("link: credits never let the host overrun the board, whatever is lost"
       }
     }
     CHECK(overruns == 0);
+    CHECK(credits.has_report());
   }
+}
+
+TEST_CASE("link: when every frame in flight is lost, a credit probe reopens the window") {
+  CreditTracker credits;
+  credits.on_sent(0, 0, 1);
+  credits.on_credit(Credit{0, 1000, 2});
+  REQUIRE(credits.events_available() == 1000);
+  std::uint8_t seq = 1;
+  while (!credits.window_full()) credits.on_sent(seq++, 5, 0);  // all lost
+  CHECK(credits.in_flight() == kMaxInFlightFrames - 1);
+  CHECK(credits.events_available() == 1000 - 5 * static_cast<std::int64_t>(kMaxInFlightFrames - 1));
+  // The board keeps reporting the last frame it saw: nothing changes.
+  credits.on_credit(Credit{0, 1000, 2});
+  CHECK(credits.window_full());
+  REQUIRE(credits.probe_allowed());
+  credits.on_sent(seq, 0, 0);
+  CHECK_FALSE(credits.probe_allowed());
+  credits.on_credit(Credit{seq, 1000, 2});  // the board names the probe
+  CHECK(credits.in_flight() == 0);
+  CHECK(credits.events_available() == 1000);
+  CHECK_FALSE(credits.window_full());
+}
+
+TEST_CASE("link: command credits follow the same accounting") {
+  CreditTracker credits;
+  CHECK(credits.commands_available() == 1);
+  credits.on_sent(0, 0, 1);
+  CHECK(credits.commands_available() == 0);
+  credits.on_credit(Credit{0, 0, 2});
+  CHECK(credits.commands_available() == 2);
+  credits.on_sent(1, 0, 1);
+  credits.on_sent(2, 10, 0);
+  credits.on_sent(3, 0, 1);
+  CHECK(credits.commands_available() == 0);
+  credits.on_credit(Credit{1, 100, 1});  // frame 1 processed, its command still queued
+  CHECK(credits.commands_available() == 0);
+  CHECK(credits.events_available() == 90);
+  credits.on_credit(Credit{3, 100, 2});
+  CHECK(credits.commands_available() == 2);
+  CHECK(credits.events_available() == 100);
+}
+
+TEST_CASE("link: sequence gaps of 127 are losses, 128 and more are resyncs") {
+  const auto frame = [](std::uint8_t seq) {
+    std::vector<std::uint8_t> w;
+    append_wire_frame(std::vector<std::uint8_t>{0x02, seq}, w);
+    return w;
+  };
+  for (const auto& [next, lost, resync] :
+       std::vector<std::tuple<std::uint8_t, std::uint64_t, std::uint64_t>>{{128, 127, 0}, {129, 0, 1}, {0, 0, 1}, {2, 1, 0}}) {
+    Receiver rx;
+    Collected c;
+    rx.feed(frame(0), c);
+    rx.feed(frame(next), c);
+    CAPTURE(int{next});
+    CHECK(rx.counters().seq_lost == lost);
+    CHECK(rx.counters().seq_resync == resync);
+  }
+}
+
+TEST_CASE("link: a difference of exactly 2^31 unwraps backwards") {
+  TimeUnwrapper u;
+  CHECK(u.unwrap(0x80000000u) == 0x80000000ull);
+  CHECK(u.unwrap(0x00000000u) == 0x00000000ull);
+  CHECK(u.unwrap(0x7FFFFFFFu) == 0x7FFFFFFFull);
+  CHECK(u.unwrap(0xFFFFFFFFu) == 0x0FFFFFFFFull);  // d = 2^31: backwards would be below 0
+}
+
+TEST_CASE("link: a host's receiver counts frames only a host may send as malformed") {
+  Transmitter tx;
+  std::vector<std::uint8_t> wire;
+  tx.append(RegWrite{{{1, 2}}}, wire);
+  tx.append(Ack{0, FrameType::kRegWrite, Status::kOk}, wire);
+  tx.append(SpikeBatch{5, {{5, 1}}}, wire);
+  tx.append(Control{ControlOp::kStop, 0}, wire);
+  Receiver from_board(Sender::kBoard);
+  Collected c;
+  from_board.feed(wire, c);
+  CHECK(c.got.size() == 2);
+  CHECK(from_board.counters().malformed == 2);
+  Receiver from_host(Sender::kHost);
+  Collected h;
+  from_host.feed(wire, h);
+  CHECK(h.got.size() == 3);
+  CHECK(from_host.counters().malformed == 1);
 }

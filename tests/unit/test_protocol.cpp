@@ -54,6 +54,7 @@ TEST_CASE("protocol: bodies with the wrong length or unknown values are rejected
   CHECK(bad(FrameType::kMemRead, {0, 0, 0, 0, 0, 122}));
   CHECK(bad(FrameType::kControl, {0x06, 0, 0, 0, 0}));      // unknown op
   CHECK(bad(FrameType::kControl, {0x01, 0, 0, 0}));
+  CHECK(bad(FrameType::kControl, {0x01, 2, 0, 0, 0}));       // RESET takes 0 or 1
   CHECK(bad(FrameType::kAck, {0, 0x10, 0}));                 // unknown type
   CHECK(bad(FrameType::kAck, {0, 0x0A, 0x08}));              // unknown status
   CHECK(bad(FrameType::kCredit, {0, 0, 0}));
@@ -90,6 +91,17 @@ TEST_CASE("protocol: encoders refuse what one frame cannot carry") {
   CHECK_THROWS_AS(encode_spike_body(0, bad_addr, buf.data()), std::invalid_argument);
   const std::vector<SpikeEvent> unsorted{{5, 1}, {4, 2}};
   CHECK_THROWS_AS(encode_spike_body(0, unsorted, buf.data()), std::invalid_argument);
+  // A gap no frame can carry: nothing is encoded (and nothing overruns).
+  const std::vector<SpikeEvent> far{{UINT64_MAX - 100, 1}};
+  const auto r = encode_spike_body(0, far, buf.data());
+  CHECK(r.consumed == 0);
+  CHECK(r.body_size == kSpikeBatchHeader);
+  // 14 + 121 * 4095 = 495509 is the longest gap one frame carries.
+  const std::vector<SpikeEvent> longest{{495'509, 2}};
+  CHECK(encode_spike_body(0, longest, buf.data()).consumed == 1);
+  CHECK(encode_spike_body(0, longest, buf.data()).body_size == kMaxBody);
+  const std::vector<SpikeEvent> too_long{{495'510, 2}};
+  CHECK(encode_spike_body(0, too_long, buf.data()).consumed == 0);
   const std::vector<SpikeEvent> before_base{{5, 1}};
   CHECK_THROWS_AS(encode_spike_body(6, before_base, buf.data()), std::invalid_argument);
 }

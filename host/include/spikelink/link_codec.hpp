@@ -70,8 +70,13 @@ struct ReceiverCounters {
 // Decodes the byte stream into messages. Handler needs:
 //   void on_spikes(std::uint64_t base, std::span<const proto::SpikeEvent>, std::uint8_t seq);
 //   void on_message(const proto::Message&, std::uint8_t seq);
+// `from` is the peer: a host's receiver takes frames from the board
+// (Sender::kBoard) and counts host-only types as malformed; kEither takes
+// both (test tools, protocol analysers).
 class Receiver {
  public:
+  explicit Receiver(proto::Sender from = proto::Sender::kEither) : from_(from) {}
+
   template <class Handler>
   void feed(std::span<const std::uint8_t> bytes, Handler& handler);
 
@@ -85,6 +90,7 @@ class Receiver {
  private:
   void track_seq(std::uint8_t seq);
 
+  proto::Sender from_;
   FrameDecoder framing_;
   ReceiverCounters counters_;
   TimeUnwrapper time_;
@@ -109,7 +115,12 @@ void Receiver::feed(std::span<const std::uint8_t> bytes, Handler& handler) {
       handler.on_spikes(base, std::span<const proto::SpikeEvent>(events_), f.seq);
       return;
     }
-    auto m = proto::parse_body(static_cast<proto::FrameType>(f.type), f.body);
+    const auto type = static_cast<proto::FrameType>(f.type);
+    if (from_ != proto::Sender::kEither && proto::sender_of(type) != from_) {
+      ++counters_.malformed;
+      return;
+    }
+    auto m = proto::parse_body(type, f.body);
     if (!m) {
       ++counters_.malformed;
       return;
@@ -122,18 +133,31 @@ void Receiver::feed(std::span<const std::uint8_t> bytes, Handler& handler) {
 // reports, in each CREDIT frame, the last host frame it processed and its
 // free slots after it; the host subtracts what it sent since. Lost frames in
 // either direction cannot leak or invent credit.
+//
+// Before the board's first CREDIT report the host may send one command (the
+// IDENTIFY_REQ, which the board answers with IDENTIFY and then CREDIT) and no
+// spikes. IDENTIFY's capacities are sizes, not free space: a board can hold
+// events from an earlier session.
+//
+// When frames are lost for good, no report will name them; the driver then
+// sends a credit probe (an empty SPIKES frame: no credit, one place in the
+// window that is kept for it). The board's report of the probe covers every
+// frame before it.
 class CreditTracker {
  public:
-  CreditTracker(std::uint16_t event_capacity, std::uint8_t command_capacity)
-      : event_free_(event_capacity), command_free_(command_capacity) {}
+  CreditTracker() = default;
 
   std::int64_t events_available() const;
   std::int64_t commands_available() const;
   void on_sent(std::uint8_t seq, std::uint32_t events, std::uint32_t commands);
   void on_credit(const proto::Credit& c);
   std::size_t in_flight() const { return sent_.size(); }
-  // True when no further frame may be sent until a CREDIT report arrives.
-  bool window_full() const { return sent_.size() >= proto::kMaxInFlightFrames; }
+  // True when no frame carrying spikes or a command may be sent until a
+  // CREDIT report arrives (the last place is the probe's).
+  bool window_full() const { return sent_.size() + 1 >= proto::kMaxInFlightFrames; }
+  // True when a credit probe may be sent.
+  bool probe_allowed() const { return sent_.size() < proto::kMaxInFlightFrames; }
+  bool has_report() const { return reported_; }
 
  private:
   struct Sent {
@@ -141,8 +165,9 @@ class CreditTracker {
     std::uint32_t events;
     std::uint32_t commands;
   };
-  std::int64_t event_free_;
-  std::int64_t command_free_;
+  std::int64_t event_free_ = 0;
+  std::int64_t command_free_ = 1;
+  bool reported_ = false;
   std::deque<Sent> sent_;
 };
 

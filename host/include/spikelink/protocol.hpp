@@ -26,7 +26,8 @@ inline constexpr std::size_t kMaxBody = kMaxRawFrame - kHeaderSize - kCrcSize;  
 inline constexpr std::size_t kMaxEncodedGroup = kMaxRawFrame + 1;        // COBS adds one byte
 inline constexpr std::size_t kMaxWireFrame = kMaxEncodedGroup + 1;       // plus the 0x00 delimiter
 // Host frames sent but not yet covered by a CREDIT report: under half the
-// 8-bit sequence space, so "at or before last_seq" is unambiguous.
+// 8-bit sequence space, so "at or before last_seq" is unambiguous. The last
+// place is kept for a credit probe (an empty SPIKES frame).
 inline constexpr std::size_t kMaxInFlightFrames = 127;
 
 enum class FrameType : std::uint8_t {
@@ -48,6 +49,11 @@ enum class FrameType : std::uint8_t {
 };
 
 std::string_view to_string(FrameType t);
+
+// Who may send a frame type. A receiver counts a frame from the wrong side
+// as malformed.
+enum class Sender : std::uint8_t { kHost, kBoard, kEither };
+Sender sender_of(FrameType t);
 
 // ---- spike batches --------------------------------------------------------
 // Body: base timestep (u32, low 32 bits of board time) then 16-bit records:
