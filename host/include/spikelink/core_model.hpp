@@ -1,0 +1,108 @@
+// The golden model of the neuron core: bit-exact with rtl/core/, timestep for
+// timestep (docs/neuron-model.md). It also serves model:// devices.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "spikelink/neuron_params.hpp"
+
+namespace spikelink::model {
+
+struct CoreShape {
+  unsigned neurons = 256;
+  unsigned inputs = 256;
+  unsigned in_fifo = 256;
+  unsigned out_fifo = 256;
+};
+
+struct NeuronState {
+  std::int16_t v = 0;
+  std::uint16_t a = 0;
+  std::uint8_t r = 0;
+  friend bool operator==(const NeuronState&, const NeuronState&) = default;
+};
+
+struct CoreCounters {
+  std::uint64_t in_dropped = 0;
+  std::uint64_t out_dropped = 0;
+  std::uint64_t late = 0;
+  std::uint64_t acc_saturated = 0;
+  std::uint64_t tick_overrun = 0;
+  std::uint64_t spikes = 0;
+  std::uint64_t events = 0;
+  std::uint64_t sops = 0;
+  friend bool operator==(const CoreCounters&, const CoreCounters&) = default;
+};
+
+struct CoreSpike {
+  std::uint64_t time = 0;
+  std::uint16_t neuron = 0;
+  friend bool operator==(const CoreSpike&, const CoreSpike&) = default;
+};
+
+// Memory spaces of the core's host port (docs/neuron-model.md).
+enum class Space : unsigned { kParams = 0, kWeights = 1, kState = 3 };
+
+class Core {
+ public:
+  explicit Core(CoreShape shape = {});
+
+  const CoreShape& shape() const { return shape_; }
+  unsigned sources() const { return shape_.inputs + shape_.neurons; }
+
+  void set_params(unsigned n, const NeuronRegs& r);
+  NeuronRegs params(unsigned n) const { return params_.at(n); }
+  // Source s: input channel s (< inputs) or neuron s - inputs.
+  void set_weight(unsigned s, unsigned n, std::int8_t w);
+  std::int8_t weight(unsigned s, unsigned n) const { return weights_.at(s * shape_.neurons + n); }
+  void set_state(unsigned n, const NeuronState& st) { state_.at(n) = st; }
+  NeuronState state(unsigned n) const { return state_.at(n); }
+
+  // The host port: 16-bit words of a memory space, as the RTL maps them.
+  void write_mem(Space space, std::uint32_t addr, std::uint16_t word);
+  std::uint16_t read_mem(Space space, std::uint32_t addr) const;
+
+  // An input spike on `channel` for timestep `target` (low 16 bits are
+  // what the core keeps). False if the input FIFO was full: dropped, counted.
+  bool push_input(std::uint16_t channel, std::uint32_t target);
+
+  // Runs n timesteps.
+  void step(std::uint32_t n = 1);
+  std::uint64_t time() const { return time_; }
+
+  // With ready false the output FIFO fills and then drops (counted); the
+  // spikes still act inside the core.
+  void set_out_ready(bool ready);
+  std::vector<CoreSpike> take_spikes();
+
+  // Zeroes state, accumulators, FIFOs and pending recurrent spikes; time 0.
+  void clear();
+
+  const CoreCounters& counters() const { return counters_; }
+
+ private:
+  void sweep(unsigned source);
+  void update_neurons();
+
+  CoreShape shape_;
+  std::vector<NeuronRegs> params_;
+  std::vector<std::int8_t> weights_;  // [source][neuron]
+  std::vector<NeuronState> state_;
+  std::vector<std::int16_t> acc_;
+  struct Input {
+    std::uint16_t channel;
+    std::uint16_t target;
+  };
+  std::deque<Input> in_fifo_;
+  std::vector<std::uint16_t> recurrent_;  // spiked in the previous timestep
+  std::vector<std::uint16_t> spiked_now_;
+  std::vector<CoreSpike> out_fifo_;       // held while not ready
+  std::vector<CoreSpike> out_taken_;      // delivered to the consumer
+  bool out_ready_ = true;
+  std::uint64_t time_ = 0;
+  CoreCounters counters_;
+};
+
+}  // namespace spikelink::model

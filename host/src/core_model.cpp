@@ -1,0 +1,203 @@
+#include "spikelink/core_model.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace spikelink::model {
+namespace {
+
+std::int16_t sat16(std::int64_t x) {
+  return static_cast<std::int16_t>(std::clamp<std::int64_t>(x, -32768, 32767));
+}
+
+}  // namespace
+
+Core::Core(CoreShape shape)
+    : shape_(shape),
+      params_(shape.neurons),
+      weights_(static_cast<std::size_t>(shape.inputs + shape.neurons) * shape.neurons, 0),
+      state_(shape.neurons),
+      acc_(shape.neurons, 0) {
+  if (shape.neurons == 0 || shape.neurons % 8 != 0) throw std::invalid_argument("core: neurons must be a multiple of 8");
+  recurrent_.reserve(shape.neurons);
+  spiked_now_.reserve(shape.neurons);
+}
+
+void Core::set_params(unsigned n, const NeuronRegs& r) {
+  if (r.k_leak > kMaxLeak) throw std::invalid_argument("core: k_leak above 32767");
+  params_.at(n) = r;
+}
+
+void Core::set_weight(unsigned s, unsigned n, std::int8_t w) {
+  if (s >= sources() || n >= shape_.neurons) throw std::out_of_range("core: synapse out of range");
+  weights_[s * shape_.neurons + n] = w;
+}
+
+void Core::write_mem(Space space, std::uint32_t addr, std::uint16_t word) {
+  switch (space) {
+    case Space::kParams: {
+      const unsigned n = addr / kParamWords;
+      const unsigned p = addr % kParamWords;
+      auto words = to_words(params_.at(n));
+      words[p] = word;
+      NeuronRegs r = from_words(words.data());
+      r.k_leak = std::min<std::uint16_t>(r.k_leak, kMaxLeak);
+      params_[n] = r;
+      return;
+    }
+    case Space::kWeights: {
+      const unsigned per_row = shape_.neurons / 2;
+      const unsigned s = addr / per_row;
+      const unsigned n = (addr % per_row) * 2;
+      set_weight(s, n, static_cast<std::int8_t>(word & 0xFF));
+      set_weight(s, n + 1, static_cast<std::int8_t>(word >> 8));
+      return;
+    }
+    case Space::kState: {
+      NeuronState& st = state_.at(addr / 4);
+      switch (addr % 4) {
+        case 0: st.v = static_cast<std::int16_t>(word); break;
+        case 1: st.a = word; break;
+        case 2: st.r = static_cast<std::uint8_t>(word); break;
+        default: break;
+      }
+      return;
+    }
+  }
+  throw std::invalid_argument("core: unknown memory space " + std::to_string(static_cast<unsigned>(space)));
+}
+
+std::uint16_t Core::read_mem(Space space, std::uint32_t addr) const {
+  switch (space) {
+    case Space::kParams: {
+      const auto words = to_words(params_.at(addr / kParamWords));
+      return words[addr % kParamWords];
+    }
+    case Space::kWeights: {
+      const unsigned per_row = shape_.neurons / 2;
+      const unsigned s = addr / per_row;
+      const unsigned n = (addr % per_row) * 2;
+      return static_cast<std::uint16_t>(static_cast<std::uint8_t>(weight(s, n)) |
+                                        (static_cast<std::uint8_t>(weight(s, n + 1)) << 8));
+    }
+    case Space::kState: {
+      const NeuronState& st = state_.at(addr / 4);
+      switch (addr % 4) {
+        case 0: return static_cast<std::uint16_t>(st.v);
+        case 1: return st.a;
+        case 2: return st.r;
+        default: return 0;
+      }
+    }
+  }
+  throw std::invalid_argument("core: unknown memory space " + std::to_string(static_cast<unsigned>(space)));
+}
+
+bool Core::push_input(std::uint16_t channel, std::uint32_t target) {
+  if (channel >= shape_.inputs) throw std::out_of_range("core: input channel out of range");
+  if (in_fifo_.size() >= shape_.in_fifo) {
+    ++counters_.in_dropped;
+    return false;
+  }
+  in_fifo_.push_back({channel, static_cast<std::uint16_t>(target)});
+  return true;
+}
+
+void Core::sweep(unsigned source) {
+  const std::int8_t* row = weights_.data() + static_cast<std::size_t>(source) * shape_.neurons;
+  std::int16_t* acc = acc_.data();
+  std::uint64_t sat = 0;
+  for (unsigned m = 0; m < shape_.neurons; ++m) {
+    const int sum = acc[m] + row[m];
+    if (sum > 32767 || sum < -32768) {
+      ++sat;
+      acc[m] = sum > 0 ? std::int16_t{32767} : std::int16_t{-32768};
+    } else {
+      acc[m] = static_cast<std::int16_t>(sum);
+    }
+  }
+  counters_.acc_saturated += sat;
+  counters_.sops += shape_.neurons;
+  ++counters_.events;
+}
+
+void Core::update_neurons() {
+  spiked_now_.clear();
+  for (unsigned n = 0; n < shape_.neurons; ++n) {
+    const NeuronRegs& p = params_[n];
+    NeuronState& s = state_[n];
+    const std::int64_t input = acc_[n];
+    acc_[n] = 0;
+    bool spike = false;
+    const std::uint16_t a0 = s.a;
+    if (s.r > 0) {
+      --s.r;
+    } else {
+      const std::int16_t d = sat16(std::int64_t{p.v_rest} - s.v);
+      const std::int16_t v1 = sat16(s.v + ((std::int64_t{d} * p.k_leak) >> 15));
+      const std::int16_t v2 = sat16(v1 + std::int64_t{sat16(input * p.w_scale)});
+      const std::int16_t thr = sat16(std::int64_t{p.v_thresh} + a0);
+      spike = v2 >= thr;
+      s.v = spike ? p.v_reset : v2;
+      s.r = spike ? p.t_ref : std::uint8_t{0};
+    }
+    std::uint32_t a = static_cast<std::uint32_t>(a0) - ((static_cast<std::uint32_t>(a0) * p.k_adapt) >> 16);
+    if (spike) a = std::min<std::uint32_t>(a + p.a_inc, 65535);
+    s.a = static_cast<std::uint16_t>(a);
+    if (spike) {
+      spiked_now_.push_back(static_cast<std::uint16_t>(n));
+      ++counters_.spikes;
+      const CoreSpike out{time_, static_cast<std::uint16_t>(n)};
+      if (out_ready_) {
+        out_taken_.push_back(out);
+      } else if (out_fifo_.size() < shape_.out_fifo) {
+        out_fifo_.push_back(out);
+      } else {
+        ++counters_.out_dropped;
+      }
+    }
+  }
+}
+
+void Core::step(std::uint32_t n) {
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint16_t src : recurrent_) sweep(shape_.inputs + src);
+    const auto now16 = static_cast<std::uint16_t>(time_);
+    while (!in_fifo_.empty()) {
+      const auto ahead = static_cast<std::int16_t>(static_cast<std::uint16_t>(in_fifo_.front().target - now16));
+      if (ahead > 0) break;
+      if (ahead < 0) ++counters_.late;
+      sweep(in_fifo_.front().channel);
+      in_fifo_.pop_front();
+    }
+    update_neurons();
+    recurrent_.swap(spiked_now_);
+    ++time_;
+  }
+}
+
+void Core::set_out_ready(bool ready) {
+  out_ready_ = ready;
+  if (ready) {
+    out_taken_.insert(out_taken_.end(), out_fifo_.begin(), out_fifo_.end());
+    out_fifo_.clear();
+  }
+}
+
+std::vector<CoreSpike> Core::take_spikes() {
+  std::vector<CoreSpike> out;
+  out.swap(out_taken_);
+  return out;
+}
+
+void Core::clear() {
+  std::fill(state_.begin(), state_.end(), NeuronState{});
+  std::fill(acc_.begin(), acc_.end(), std::int16_t{0});
+  in_fifo_.clear();
+  recurrent_.clear();
+  out_fifo_.clear();
+  time_ = 0;
+}
+
+}  // namespace spikelink::model
