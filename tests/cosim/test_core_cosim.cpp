@@ -1,0 +1,203 @@
+// Differential co-simulation of the neuron core: the RTL (rtl/core/, through
+// Verilator) against the golden model (host/), on seeded random networks and
+// input trains. They must agree on every output spike (neuron, timestep), on
+// every neuron's final state, and on every counter.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "common/networks.hpp"
+#include "core/core_sim.hpp"
+#include "spikelink/core_model.hpp"
+
+using namespace spikelink;
+using namespace spikelink::testing;
+
+namespace {
+
+void load_rtl(const Network& net, sim::CoreSim& rtl) {
+  std::vector<std::uint16_t> words;
+  words.reserve(65536);
+  load_network(net, [&](unsigned space, std::uint32_t addr, std::uint16_t w) {
+    if (space == 1) {
+      REQUIRE(addr == words.size());  // weights come in address order
+      words.push_back(w);
+    } else {
+      rtl.write_mem(space, addr, w);
+    }
+  });
+  rtl.write_mem_burst(1, 0, words);
+}
+
+void load_model(const Network& net, model::Core& m) {
+  load_network(net, [&](unsigned space, std::uint32_t addr, std::uint16_t w) {
+    m.write_mem(static_cast<model::Space>(space), addr, w);
+  });
+}
+
+// Runs both and compares everything observable.
+void compare(const Network& net, sim::CoreSim& rtl, model::Core& m) {
+  run_network(net, rtl);
+  run_network(net, m);
+  const auto rs = rtl.take_spikes();
+  const auto ms = m.take_spikes();
+  REQUIRE(rs.size() == ms.size());
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    if (rs[i].neuron != ms[i].neuron || rs[i].time != static_cast<std::uint32_t>(ms[i].time)) {
+      FAIL("spike ", i, " differs: RTL neuron ", rs[i].neuron, " at ", rs[i].time, ", model neuron ", ms[i].neuron,
+           " at ", ms[i].time);
+    }
+  }
+  CHECK(rtl.time() == m.time());
+  for (unsigned n = 0; n < net.neurons; ++n) {
+    const auto st = m.state(n);
+    const auto v = static_cast<std::int16_t>(rtl.read_mem(3, n * 4 + 0));
+    const auto a = rtl.read_mem(3, n * 4 + 1);
+    const auto r = rtl.read_mem(3, n * 4 + 2) & 0xFF;
+    if (v != st.v || a != st.a || r != st.r) {
+      FAIL("neuron ", n, " state differs: RTL v=", v, " a=", a, " r=", r, ", model v=", st.v, " a=", st.a,
+           " r=", int{st.r});
+    }
+  }
+  const auto k = rtl.counters();
+  const auto& c = m.counters();
+  CHECK(k.spikes == c.spikes);
+  CHECK(k.events == c.events);
+  CHECK(k.sops == static_cast<std::uint32_t>(c.sops));
+  CHECK(k.late == c.late);
+  CHECK(k.acc_saturated == c.acc_saturated);
+  CHECK(k.in_dropped == c.in_dropped);
+  CHECK(k.out_dropped == c.out_dropped);
+}
+
+NetworkSpec random_spec(std::uint64_t seed) {
+  std::mt19937_64 rng(seed * 7919);
+  auto pick = [&](unsigned lo, unsigned hi) { return std::uniform_int_distribution<unsigned>(lo, hi)(rng); };
+  NetworkSpec s;
+  s.active_neurons = pick(1, 32) * 8;
+  s.active_inputs = pick(1, 256);
+  s.input_rate_hz = std::uniform_real_distribution<double>(1, 120)(rng);
+  s.input_prob = std::uniform_real_distribution<double>(0.05, 1.0)(rng);
+  s.recurrent_prob = std::uniform_real_distribution<double>(0.0, 0.3)(rng);
+  const int strength = static_cast<int>(pick(1, 4));
+  s.input_w_min = -8 * strength;
+  s.input_w_max = 16 * strength;
+  s.rec_w_min = -16 * strength;
+  s.rec_w_max = 16 * strength;
+  if (seed % 10 == 0) {  // some with weights at the limits, to saturate accumulators
+    s.input_w_min = 100;
+    s.input_w_max = 127;
+  }
+  s.random_params = seed % 3 != 0;
+  s.random_state = seed % 2 == 0;
+  s.steps = pick(200, 600);
+  return s;
+}
+
+void random_networks(std::uint64_t first, std::uint64_t last) {
+  sim::CoreSim rtl;
+  for (std::uint64_t seed = first; seed <= last; ++seed) {
+    CAPTURE(seed);
+    const auto net = make_network(seed, random_spec(seed));
+    rtl.clear();
+    load_rtl(net, rtl);
+    model::Core m;
+    load_model(net, m);
+    compare(net, rtl, m);
+  }
+}
+
+}  // namespace
+
+// 60 networks in six ctest entries, so two cores share them.
+TEST_CASE("core: random networks 1-10, RTL equals the golden model") { random_networks(1, 10); }
+TEST_CASE("core: random networks 11-20, RTL equals the golden model") { random_networks(11, 20); }
+TEST_CASE("core: random networks 21-30, RTL equals the golden model") { random_networks(21, 30); }
+TEST_CASE("core: random networks 31-40, RTL equals the golden model") { random_networks(31, 40); }
+TEST_CASE("core: random networks 41-50, RTL equals the golden model") { random_networks(41, 50); }
+TEST_CASE("core: random networks 51-60, RTL equals the golden model") { random_networks(51, 60); }
+
+TEST_CASE("core: the reference workload (256 LIF, 256 Poisson inputs at 10 Hz) agrees for 1 s") {
+  NetworkSpec spec;
+  spec.steps = 1000;
+  const auto net = make_network(1, spec);
+  sim::CoreSim rtl;
+  load_rtl(net, rtl);
+  model::Core m;
+  load_model(net, m);
+  compare(net, rtl, m);
+  CHECK(m.counters().spikes > 256);  // the network is active, not silent
+}
+
+TEST_CASE("core: input FIFO overflow is counted alike and corrupts nothing") {
+  NetworkSpec spec;
+  spec.steps = 0;
+  auto net = make_network(77, spec);
+  sim::CoreSim rtl;
+  load_rtl(net, rtl);
+  model::Core m;
+  load_model(net, m);
+  // 300 events for the next 100 timesteps pushed at once: 44 are dropped.
+  for (std::uint32_t i = 0; i < 300; ++i) {
+    const auto ch = static_cast<std::uint16_t>((i * 37) % 256);
+    const bool a = rtl.push_input(ch, i / 3);
+    const bool b = m.push_input(ch, i / 3);
+    CHECK(a == b);
+  }
+  CHECK(rtl.counters().in_dropped == 44);
+  net.steps = 120;
+  net.spikes.clear();
+  compare(net, rtl, m);
+}
+
+TEST_CASE("core: a stalled output drops reports alike, and the network runs on unchanged") {
+  NetworkSpec spec;
+  spec.input_rate_hz = 80;
+  spec.input_w_max = 12;
+  spec.steps = 300;
+  const auto net = make_network(78, spec);
+  sim::CoreSim rtl;
+  load_rtl(net, rtl);
+  model::Core m;
+  load_model(net, m);
+  rtl.set_out_ready(false);
+  m.set_out_ready(false);
+  compare(net, rtl, m);
+  CHECK(m.counters().out_dropped > 0);
+  rtl.set_out_ready(true);
+  m.set_out_ready(true);
+  auto later = net;
+  later.spikes.clear();
+  later.steps = 1;
+  run_network(later, rtl);
+  run_network(later, m);
+  const auto rs = rtl.take_spikes();
+  const auto ms = m.take_spikes();
+  REQUIRE(rs.size() == ms.size());
+  CHECK(rs.size() >= 256);  // the FIFO's 256 held reports come out
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    CHECK(rs[i].neuron == ms[i].neuron);
+    CHECK(rs[i].time == static_cast<std::uint32_t>(ms[i].time));
+  }
+}
+
+TEST_CASE("core: late events and events far ahead behave alike") {
+  NetworkSpec spec;
+  spec.steps = 0;
+  auto net = make_network(79, spec);
+  sim::CoreSim rtl;
+  load_rtl(net, rtl);
+  model::Core m;
+  load_model(net, m);
+  rtl.step(10);
+  m.step(10);
+  for (std::uint32_t t : {3u, 9u, 10u, 11u, 500u, 30000u}) {
+    rtl.push_input(5, t);
+    m.push_input(5, t);
+  }
+  net.steps = 600;
+  net.spikes.clear();
+  compare(net, rtl, m);
+  CHECK(m.counters().late == 2);
+  CHECK(m.counters().events >= 5);
+}
