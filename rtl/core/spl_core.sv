@@ -1,0 +1,493 @@
+// Neuron core: N leaky integrate-and-fire neurons with adaptation and a
+// refractory period, an (E+N) x N crossbar of signed 8-bit weights, and the
+// timestep schedule of docs/neuron-model.md, bit for bit.
+//
+// A timestep runs: the recurrent sweep (spikes of t-1, ascending), the input
+// sweep (due input events in arrival order), then the neuron update, one
+// neuron per clock. A sweep reads one crossbar row at eight weights per
+// clock, back to back with the next row. docs/rtl-core.md has the ports,
+// the pipeline and the cycle counts.
+//
+// Host memory port (req/gnt, then rvalid): a request is granted only while
+// the core is idle between timesteps with none owed and no clear running;
+// a granted read returns its word with mem_rvalid_o on the next clock.
+//   space 0: neuron parameters, word n*8+p
+//   space 1: weights, word s*(N/2)+n/2 (low byte W[s][n], n even)
+//   space 3: neuron state, word n*4+f (f 0: v, 1: a, 2: r, 3: reads 0)
+//   space 2 reads 0 and ignores writes.
+module spl_core #(
+  parameter int N = 256,
+  parameter int E = 256,
+  localparam int NeurW  = $clog2(N),
+  localparam int ChanW  = $clog2(E),
+  localparam int ChunkW = NeurW - 3,
+  localparam int SrcW   = $clog2(E + N)
+) (
+  input  logic             clk_i,
+  input  logic             rst_ni,
+
+  // Host memory access
+  input  logic             mem_req_i,
+  input  logic             mem_we_i,
+  input  logic [1:0]       mem_space_i,
+  input  logic [15:0]      mem_addr_i,
+  input  logic [15:0]      mem_wdata_i,
+  output logic             mem_gnt_o,
+  output logic             mem_rvalid_o,
+  output logic [15:0]      mem_rdata_o,
+
+  // Input events, any clock; dropped (and counted) while in_full_o.
+  input  logic             in_valid_i,
+  input  logic [ChanW-1:0] in_channel_i,
+  input  logic [15:0]      in_time_i,     // target timestep, low 16 bits
+  output logic             in_full_o,
+
+  // Output spikes
+  output logic             out_valid_o,
+  input  logic             out_ready_i,
+  output logic [NeurW-1:0] out_neuron_o,
+  output logic [31:0]      out_time_o,
+  output logic             out_empty_o,   // no report held (out_valid_o may lag a push by a clock)
+
+  // Control
+  input  logic             clear_i,       // zero state, accumulators, FIFOs, time, counters
+  input  logic             step_i,        // owe step_count_i more timesteps
+  input  logic [31:0]      step_count_i,
+  input  logic             rt_enable_i,   // real-time mode: a tick every tick_cycles_i clocks
+  input  logic [31:0]      tick_cycles_i,
+  output logic             busy_o,        // a timestep or clear runs, or timesteps are owed
+  output logic [31:0]      time_o,        // completed timesteps
+
+  output logic [31:0]      cnt_in_dropped_o,
+  output logic [31:0]      cnt_out_dropped_o,
+  output logic [31:0]      cnt_late_o,
+  output logic [31:0]      cnt_acc_saturated_o,
+  output logic [31:0]      cnt_tick_overrun_o,
+  output logic [31:0]      cnt_spikes_o,
+  output logic [31:0]      cnt_events_o,
+  output logic [31:0]      cnt_sops_o
+);
+
+  typedef enum logic [2:0] {
+    StIdle,
+    StRec,      // sweeping the recurrent spikes of t-1
+    StIn,       // sweeping the input events due now
+    StDrain,    // last row's accumulation finishing
+    StUpd,      // issuing neurons 0..N-1 into the update pipeline
+    StUpdWait,  // update pipeline draining
+    StClear     // zeroing state and accumulators
+  } state_e;
+
+  state_e            state_d, state_q;
+  logic [31:0]       time_d, time_q;
+  logic [31:0]       owed_d, owed_q;
+  logic [31:0]       div_d, div_q;
+  logic [NeurW:0]    rec_cnt_d, rec_cnt_q;   // spikes of t-1 in the recurrent list
+  logic [NeurW:0]    rec_idx_d, rec_idx_q;   // next list entry to sweep
+  logic [NeurW:0]    rec_wr_d, rec_wr_q;     // spikes of t so far
+  logic [NeurW-1:0]  upd_n_d, upd_n_q;
+  logic [NeurW-1:0]  clr_n_d, clr_n_q;
+
+  // Sweep engine: stage 0 of the crossbar/accumulator pipeline.
+  logic              sw_act_d, sw_act_q;
+  logic [SrcW-1:0]   sw_src_d, sw_src_q;
+  logic [ChunkW-1:0] sw_chunk_d, sw_chunk_q;
+  logic              sw_ready;
+  logic              take;
+  logic              src_avail;
+  logic [SrcW-1:0]   src_next;
+
+  logic [31:0] cnt_in_dropped_d, cnt_in_dropped_q;
+  logic [31:0] cnt_out_dropped_d, cnt_out_dropped_q;
+  logic [31:0] cnt_late_d, cnt_late_q;
+  logic [31:0] cnt_acc_sat_d, cnt_acc_sat_q;
+  logic [31:0] cnt_overrun_d, cnt_overrun_q;
+  logic [31:0] cnt_spikes_d, cnt_spikes_q;
+  logic [31:0] cnt_events_d, cnt_events_q;
+  logic [31:0] cnt_sops_d, cnt_sops_q;
+
+  // Submodule wiring
+  logic [63:0]      weights;
+  logic [3:0]       acc_sat;
+  logic             acc_busy;
+  logic [15:0]      upd_acc;
+  logic             upd_valid;
+  logic             nrn_busy;
+  logic             spike;
+  logic [NeurW-1:0] spike_n;
+  logic             clr;
+
+  logic             in_head_valid;
+  logic [ChanW+15:0] in_head;
+  logic [15:0]      in_dt;            // head target time - t, serial arithmetic
+  logic             in_due, in_late;
+  logic             in_pop;
+
+  logic             out_full;
+  logic             out_push;
+  logic [NeurW+31:0] out_head;
+
+  logic [NeurW-1:0] rec_rdata;
+  logic             rec_we;
+
+  logic             grant;
+  logic             host_re, host_we;
+  logic             rvalid_q;
+  logic [1:0]       rspace_q;
+  logic [15:0]      syn_rdata, nrn_rdata;
+  logic             tick;
+
+  // ---------------------------------------------------------------------
+  // Host port
+  // ---------------------------------------------------------------------
+  assign grant     = mem_req_i && state_q == StIdle && owed_q == '0 && !clear_i;
+  assign mem_gnt_o = grant;
+  assign host_re   = grant && !mem_we_i;
+  assign host_we   = grant && mem_we_i;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rvalid_q <= 1'b0;
+      rspace_q <= '0;
+    end else begin
+      rvalid_q <= host_re;
+      if (host_re) begin
+        rspace_q <= mem_space_i;
+      end
+    end
+  end
+
+  assign mem_rvalid_o = rvalid_q;
+  always_comb begin
+    unique case (rspace_q)
+      2'd0, 2'd3: mem_rdata_o = nrn_rdata;
+      2'd1:       mem_rdata_o = syn_rdata;
+      default:    mem_rdata_o = '0;
+    endcase
+  end
+
+  // ---------------------------------------------------------------------
+  // FIFOs and the recurrent list
+  // ---------------------------------------------------------------------
+  assign clr = state_q == StClear;
+
+  spl_fifo #(
+    .Width (ChanW + 16),
+    .Depth (256)
+  ) u_in_fifo (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .clr_i   (clear_i),
+    .push_i  (in_valid_i),
+    .wdata_i ({in_channel_i, in_time_i}),
+    .full_o  (in_full_o),
+    .empty_o (),
+    .valid_o (in_head_valid),
+    .rdata_o (in_head),
+    .pop_i   (in_pop)
+  );
+
+  assign in_dt   = in_head[15:0] - time_q[15:0];
+  assign in_late = in_dt[15];
+  assign in_due  = in_head_valid && (in_dt[15] || in_dt == 16'h0);
+
+  assign out_push = spike && !out_full;
+
+  spl_fifo #(
+    .Width (NeurW + 32),
+    .Depth (256)
+  ) u_out_fifo (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .clr_i   (clear_i),
+    .push_i  (out_push),
+    .wdata_i ({spike_n, time_q}),
+    .full_o  (out_full),
+    .empty_o (out_empty_o),
+    .valid_o (out_valid_o),
+    .rdata_o (out_head),
+    .pop_i   (out_ready_i)
+  );
+
+  assign out_neuron_o = out_head[NeurW+31:32];
+  assign out_time_o   = out_head[31:0];
+
+  // The list is read at the index it will have after this clock, so its
+  // output always shows entry rec_idx_q (it is written only during updates,
+  // long before the next recurrent sweep reads it).
+  assign rec_we = spike;
+
+  spl_ram_1r1w #(
+    .Width (NeurW),
+    .Depth (N)
+  ) u_rec_list (
+    .clk_i   (clk_i),
+    .we_i    (rec_we),
+    .waddr_i (rec_wr_q[NeurW-1:0]),
+    .wdata_i (spike_n),
+    .re_i    (1'b1),
+    .raddr_i (rec_idx_d[NeurW-1:0]),
+    .rdata_o (rec_rdata)
+  );
+
+  // ---------------------------------------------------------------------
+  // Sequencer
+  // ---------------------------------------------------------------------
+  assign sw_ready = !sw_act_q || sw_chunk_q == '1;
+
+  always_comb begin
+    src_avail = 1'b0;
+    src_next  = SrcW'(in_head[ChanW+15:16]);
+    if (state_q == StRec) begin
+      src_avail = rec_idx_q != rec_cnt_q;
+      src_next  = SrcW'(E) + SrcW'(rec_rdata);
+    end else if (state_q == StIn) begin
+      src_avail = in_due;
+    end
+  end
+
+  assign take      = src_avail && sw_ready;
+  assign in_pop    = take && state_q == StIn;
+  assign upd_valid = state_q == StUpd;
+
+  // Real-time tick divider.
+  always_comb begin
+    div_d = 32'h0;
+    tick  = 1'b0;
+    if (rt_enable_i) begin
+      div_d = div_q + 32'd1;
+      if (div_d >= tick_cycles_i) begin
+        tick  = 1'b1;
+        div_d = 32'h0;
+      end
+    end
+  end
+
+  always_comb begin
+    state_d    = state_q;
+    time_d     = time_q;
+    owed_d     = owed_q;
+    rec_cnt_d  = rec_cnt_q;
+    rec_idx_d  = rec_idx_q;
+    rec_wr_d   = rec_wr_q;
+    upd_n_d    = upd_n_q;
+    clr_n_d    = clr_n_q;
+    sw_act_d   = sw_act_q;
+    sw_src_d   = sw_src_q;
+    sw_chunk_d = sw_chunk_q + ChunkW'(1);
+
+    cnt_in_dropped_d  = cnt_in_dropped_q + 32'(in_valid_i && in_full_o && !clear_i);
+    cnt_out_dropped_d = cnt_out_dropped_q + 32'(spike && out_full);
+    cnt_late_d        = cnt_late_q + 32'(in_pop && in_late);
+    cnt_acc_sat_d     = cnt_acc_sat_q + 32'(acc_sat);
+    cnt_overrun_d     = cnt_overrun_q + 32'(tick && (state_q != StIdle || owed_q != '0));
+    cnt_spikes_d      = cnt_spikes_q + 32'(spike);
+    cnt_events_d      = cnt_events_q + 32'(take);
+    cnt_sops_d        = cnt_sops_q + (take ? 32'(N) : 32'h0);
+
+    if (step_i) begin
+      owed_d = owed_d + step_count_i;
+    end
+    if (tick) begin
+      owed_d = owed_d + 32'd1;
+    end
+
+    // Crossbar rows: the next one starts on the clock after the last chunk
+    // of the current one is read.
+    if (take) begin
+      sw_act_d   = 1'b1;
+      sw_src_d   = src_next;
+      sw_chunk_d = '0;
+    end else if (sw_act_q && sw_chunk_q == '1) begin
+      sw_act_d = 1'b0;
+    end
+    if (spike) begin
+      rec_wr_d = rec_wr_q + (NeurW+1)'(1);
+    end
+
+    unique case (state_q)
+      StIdle: begin
+        if (owed_q != '0) begin
+          state_d   = rec_cnt_q != '0 ? StRec : StIn;
+          rec_idx_d = '0;
+        end
+      end
+      StRec: begin
+        if (take) begin
+          rec_idx_d = rec_idx_q + (NeurW+1)'(1);
+        end
+        if (rec_idx_d == rec_cnt_q) begin
+          state_d = StIn;
+        end
+      end
+      StIn: begin
+        if (sw_ready && !in_due) begin
+          state_d = StDrain;
+        end
+      end
+      StDrain: begin
+        if (!sw_act_q && !acc_busy) begin
+          state_d  = StUpd;
+          upd_n_d  = '0;
+          rec_wr_d = '0;
+        end
+      end
+      StUpd: begin
+        upd_n_d = upd_n_q + NeurW'(1);
+        if (upd_n_q == NeurW'(N - 1)) begin
+          state_d = StUpdWait;
+        end
+      end
+      StUpdWait: begin
+        if (!nrn_busy) begin
+          state_d   = StIdle;
+          time_d    = time_q + 32'd1;
+          owed_d    = owed_d - 32'd1;
+          rec_cnt_d = rec_wr_q;
+        end
+      end
+      StClear: begin
+        clr_n_d = clr_n_q + NeurW'(1);
+        if (clr_n_q == NeurW'(N - 1)) begin
+          state_d = StIdle;
+        end
+      end
+      default: state_d = StIdle;
+    endcase
+
+    if (clear_i) begin
+      cnt_in_dropped_d  = '0;
+      cnt_out_dropped_d = '0;
+      cnt_late_d        = '0;
+      cnt_acc_sat_d     = '0;
+      cnt_overrun_d     = '0;
+      cnt_spikes_d      = '0;
+      cnt_events_d      = '0;
+      cnt_sops_d        = '0;
+      state_d   = StClear;
+      clr_n_d   = '0;
+      time_d    = '0;
+      owed_d    = '0;
+      rec_cnt_d = '0;
+      rec_idx_d = '0;
+      rec_wr_d  = '0;
+      sw_act_d  = 1'b0;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q    <= StIdle;
+      time_q     <= '0;
+      owed_q     <= '0;
+      div_q      <= '0;
+      rec_cnt_q  <= '0;
+      rec_idx_q  <= '0;
+      rec_wr_q   <= '0;
+      upd_n_q    <= '0;
+      clr_n_q    <= '0;
+      sw_act_q   <= 1'b0;
+      sw_src_q   <= '0;
+      sw_chunk_q <= '0;
+      cnt_in_dropped_q  <= '0;
+      cnt_out_dropped_q <= '0;
+      cnt_late_q        <= '0;
+      cnt_acc_sat_q     <= '0;
+      cnt_overrun_q     <= '0;
+      cnt_spikes_q      <= '0;
+      cnt_events_q      <= '0;
+      cnt_sops_q        <= '0;
+    end else begin
+      state_q    <= state_d;
+      time_q     <= time_d;
+      owed_q     <= owed_d;
+      div_q      <= clear_i ? 32'h0 : div_d;
+      rec_cnt_q  <= rec_cnt_d;
+      rec_idx_q  <= rec_idx_d;
+      rec_wr_q   <= rec_wr_d;
+      upd_n_q    <= upd_n_d;
+      clr_n_q    <= clr_n_d;
+      sw_act_q   <= sw_act_d;
+      sw_src_q   <= sw_src_d;
+      sw_chunk_q <= sw_chunk_d;
+      cnt_in_dropped_q  <= cnt_in_dropped_d;
+      cnt_out_dropped_q <= cnt_out_dropped_d;
+      cnt_late_q        <= cnt_late_d;
+      cnt_acc_sat_q     <= cnt_acc_sat_d;
+      cnt_overrun_q     <= cnt_overrun_d;
+      cnt_spikes_q      <= cnt_spikes_d;
+      cnt_events_q      <= cnt_events_d;
+      cnt_sops_q        <= cnt_sops_d;
+    end
+  end
+
+  assign busy_o              = state_q != StIdle || owed_q != '0;
+  assign time_o              = time_q;
+  assign cnt_in_dropped_o    = cnt_in_dropped_q;
+  assign cnt_out_dropped_o   = cnt_out_dropped_q;
+  assign cnt_late_o          = cnt_late_q;
+  assign cnt_acc_saturated_o = cnt_acc_sat_q;
+  assign cnt_tick_overrun_o  = cnt_overrun_q;
+  assign cnt_spikes_o        = cnt_spikes_q;
+  assign cnt_events_o        = cnt_events_q;
+  assign cnt_sops_o          = cnt_sops_q;
+
+  // ---------------------------------------------------------------------
+  // Datapath
+  // ---------------------------------------------------------------------
+  spl_core_synapses #(
+    .N (N),
+    .E (E)
+  ) u_synapses (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .sw_valid_i   (sw_act_q),
+    .sw_src_i     (sw_src_q),
+    .sw_chunk_i   (sw_chunk_q),
+    .weights_o    (weights),
+    .host_re_i    (host_re && mem_space_i == 2'd1),
+    .host_we_i    (host_we && mem_space_i == 2'd1),
+    .host_addr_i  (mem_addr_i),
+    .host_wdata_i (mem_wdata_i),
+    .host_rdata_o (syn_rdata)
+  );
+
+  spl_core_acc #(
+    .N (N)
+  ) u_acc (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .sw_valid_i  (sw_act_q),
+    .sw_chunk_i  (sw_chunk_q),
+    .weights_i   (weights),
+    .sat_o       (acc_sat),
+    .busy_o      (acc_busy),
+    .upd_valid_i (upd_valid),
+    .upd_n_i     (upd_n_q),
+    .upd_acc_o   (upd_acc),
+    .clr_i       (clr),
+    .clr_chunk_i (clr_n_q[ChunkW-1:0])
+  );
+
+  spl_core_neuron #(
+    .N (N)
+  ) u_neuron (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .upd_valid_i   (upd_valid),
+    .upd_n_i       (upd_n_q),
+    .acc_i         (upd_acc),
+    .spike_o       (spike),
+    .spike_n_o     (spike_n),
+    .busy_o        (nrn_busy),
+    .host_re_i     (host_re && (mem_space_i == 2'd0 || mem_space_i == 2'd3)),
+    .host_we_i     (host_we && (mem_space_i == 2'd0 || mem_space_i == 2'd3)),
+    .host_state_i  (mem_space_i == 2'd3),
+    .host_addr_i   (mem_addr_i[NeurW+2:0]),
+    .host_wdata_i  (mem_wdata_i),
+    .host_rdata_o  (nrn_rdata),
+    .clr_i         (clr),
+    .clr_n_i       (clr_n_q)
+  );
+
+endmodule
