@@ -135,12 +135,17 @@ module spl_core #(
   logic             rvalid_q;
   logic [1:0]       rspace_q;
   logic [15:0]      syn_rdata, nrn_rdata;
-  logic             tick;
+  logic             tick_d, tick_q;      // divider expired (registered)
+  logic             step_q;              // step_i, registered
+  logic [31:0]      step_cnt_q;
+  logic [31:0]      owed_delta;
+  logic             finish;
+  logic             take_q, late_q;      // counted a clock later, off the sweep's path
 
   // ---------------------------------------------------------------------
   // Host port
   // ---------------------------------------------------------------------
-  assign grant     = mem_req_i && state_q == StIdle && owed_q == '0 && !clear_i;
+  assign grant     = mem_req_i && state_q == StIdle && owed_q == '0 && !step_q && !tick_q && !clear_i;
   assign mem_gnt_o = grant;
   assign host_re   = grant && !mem_we_i;
   assign host_we   = grant && mem_we_i;
@@ -250,17 +255,27 @@ module spl_core #(
   assign in_pop    = take && state_q == StIn;
   assign upd_valid = state_q == StUpd;
 
-  // Real-time tick divider.
+  // Real-time tick divider. The tick and the step request are registered
+  // before they reach the owed-timestep counter, to keep the adders apart.
   always_comb begin
-    div_d = 32'h0;
-    tick  = 1'b0;
+    div_d  = 32'h0;
+    tick_d = 1'b0;
     if (rt_enable_i) begin
       div_d = div_q + 32'd1;
       if (div_d >= tick_cycles_i) begin
-        tick  = 1'b1;
-        div_d = 32'h0;
+        tick_d = 1'b1;
+        div_d  = 32'h0;
       end
     end
+  end
+
+  assign finish = state_q == StUpdWait && !nrn_busy;
+  always_comb begin
+    unique case ({tick_q, finish})
+      2'b10:   owed_delta = 32'h0000_0001;
+      2'b01:   owed_delta = 32'hFFFF_FFFF;
+      default: owed_delta = 32'h0;
+    endcase
   end
 
   always_comb begin
@@ -278,19 +293,14 @@ module spl_core #(
 
     cnt_in_dropped_d  = cnt_in_dropped_q + 32'(in_valid_i && in_full_o && !clear_i);
     cnt_out_dropped_d = cnt_out_dropped_q + 32'(spike && out_full);
-    cnt_late_d        = cnt_late_q + 32'(in_pop && in_late);
+    cnt_late_d        = cnt_late_q + 32'(late_q);
     cnt_acc_sat_d     = cnt_acc_sat_q + 32'(acc_sat);
-    cnt_overrun_d     = cnt_overrun_q + 32'(tick && (state_q != StIdle || owed_q != '0));
+    cnt_overrun_d     = cnt_overrun_q + 32'(tick_q && (state_q != StIdle || owed_q != '0));
     cnt_spikes_d      = cnt_spikes_q + 32'(spike);
-    cnt_events_d      = cnt_events_q + 32'(take);
-    cnt_sops_d        = cnt_sops_q + (take ? 32'(N) : 32'h0);
+    cnt_events_d      = cnt_events_q + 32'(take_q);
+    cnt_sops_d        = cnt_sops_q + (take_q ? 32'(N) : 32'h0);
 
-    if (step_i) begin
-      owed_d = owed_d + step_count_i;
-    end
-    if (tick) begin
-      owed_d = owed_d + 32'd1;
-    end
+    owed_d = owed_q + (step_q ? step_cnt_q : 32'h0) + owed_delta;
 
     // Crossbar rows: the next one starts on the clock after the last chunk
     // of the current one is read.
@@ -342,7 +352,6 @@ module spl_core #(
         if (!nrn_busy) begin
           state_d   = StIdle;
           time_d    = time_q + 32'd1;
-          owed_d    = owed_d - 32'd1;
           rec_cnt_d = rec_wr_q;
         end
       end
@@ -381,6 +390,11 @@ module spl_core #(
       time_q     <= '0;
       owed_q     <= '0;
       div_q      <= '0;
+      tick_q     <= 1'b0;
+      step_q     <= 1'b0;
+      step_cnt_q <= '0;
+      take_q     <= 1'b0;
+      late_q     <= 1'b0;
       rec_cnt_q  <= '0;
       rec_idx_q  <= '0;
       rec_wr_q   <= '0;
@@ -402,6 +416,11 @@ module spl_core #(
       time_q     <= time_d;
       owed_q     <= owed_d;
       div_q      <= clear_i ? 32'h0 : div_d;
+      tick_q     <= tick_d && !clear_i;
+      step_q     <= step_i && !clear_i;
+      step_cnt_q <= step_count_i;
+      take_q     <= take && !clear_i;
+      late_q     <= in_pop && in_late && !clear_i;
       rec_cnt_q  <= rec_cnt_d;
       rec_idx_q  <= rec_idx_d;
       rec_wr_q   <= rec_wr_d;
@@ -421,7 +440,7 @@ module spl_core #(
     end
   end
 
-  assign busy_o              = state_q != StIdle || owed_q != '0;
+  assign busy_o              = state_q != StIdle || owed_q != '0 || step_q || tick_q;
   assign time_o              = time_q;
   assign cnt_in_dropped_o    = cnt_in_dropped_q;
   assign cnt_out_dropped_o   = cnt_out_dropped_q;

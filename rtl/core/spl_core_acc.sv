@@ -5,7 +5,8 @@
 // Sweep (two stages): stage 0 presents chunk sw_chunk_i with sw_valid_i and
 // all banks are read; in stage 1 the eight weights of that chunk arrive on
 // weights_i (lane j = neuron 8*chunk + j, bits 8j+7..8j) and every lane
-// writes back sat16(acc + w). sat_o counts the lanes that clamped. A bank
+// writes back sat16(acc + w). sat_o counts the lanes that clamped, two
+// clocks later (registered flags, then a registered population count). A bank
 // address is read again at the earliest N/8 clocks after its write, so the
 // read-modify-write needs no bypass.
 //
@@ -41,11 +42,14 @@ module spl_core_acc #(
   logic [NeurW-1:0]  upd_n_q;
 
   logic [ChunkW-1:0] raddr;
-  logic [15:0]       rdata [8];
+  logic [127:0]      rdata;   // bank j in bits 16j+15..16j
   logic [7:0]        we;
   logic [ChunkW-1:0] waddr;
-  logic [15:0]       wdata [8];
-  logic [16:0]       sum [8];
+  logic [127:0]      wdata;
+  logic [135:0]      sum;     // lane j in bits 17j+16..17j
+  logic [7:0]        clamp;
+  logic [7:0]        clamp_q;
+  logic [3:0]        sat_d, sat_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -61,20 +65,39 @@ module spl_core_acc #(
     end
   end
 
+  always_comb begin
+    sat_d = '0;
+    for (int j = 0; j < 8; j++) begin
+      sat_d = sat_d + {3'b000, clamp_q[j]};
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      clamp_q <= '0;
+      sat_q   <= '0;
+    end else begin
+      clamp_q <= clr_i ? 8'h00 : clamp;
+      sat_q   <= clr_i ? 4'h0 : sat_d;
+    end
+  end
+
+  assign sat_o     = sat_q;
   assign busy_o    = sw_v_q;
   assign raddr     = sw_valid_i ? sw_chunk_i : upd_n_i[NeurW-1:3];
-  assign upd_acc_o = rdata[upd_n_q[2:0]];
+  assign upd_acc_o = rdata[16*upd_n_q[2:0] +: 16];
 
   always_comb begin
     we    = '0;
     waddr = sw_chunk_q;
-    sat_o = '0;
+    clamp = '0;
     for (int j = 0; j < 8; j++) begin
-      sum[j]   = {rdata[j][15], rdata[j]} + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
-      wdata[j] = sum[j][15:0];
-      if (sum[j][16] != sum[j][15]) begin
-        wdata[j] = sum[j][16] ? 16'h8000 : 16'h7FFF;
-        sat_o    = sat_o + (sw_v_q ? 4'd1 : 4'd0);
+      sum[17*j +: 17]  = {rdata[16*j+15], rdata[16*j +: 16]}
+                         + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
+      wdata[16*j +: 16] = sum[17*j +: 16];
+      if (sum[17*j+16] != sum[17*j+15]) begin
+        wdata[16*j +: 16] = sum[17*j+16] ? 16'h8000 : 16'h7FFF;
+        clamp[j]          = sw_v_q;
       end
     end
     if (sw_v_q) begin
@@ -82,16 +105,12 @@ module spl_core_acc #(
     end else if (upd_v_q) begin
       waddr             = upd_n_q[NeurW-1:3];
       we[upd_n_q[2:0]]  = 1'b1;
-      for (int j = 0; j < 8; j++) begin
-        wdata[j] = '0;
-      end
+      wdata = '0;
     end
     if (clr_i) begin
       we    = 8'hFF;
       waddr = clr_chunk_i;
-      for (int j = 0; j < 8; j++) begin
-        wdata[j] = '0;
-      end
+      wdata = '0;
     end
   end
 
@@ -105,10 +124,10 @@ module spl_core_acc #(
       .clk_i   (clk_i),
       .we_i    (we[j]),
       .waddr_i (8'(waddr)),
-      .wdata_i (wdata[j]),
+      .wdata_i (wdata[16*j +: 16]),
       .re_i    (1'b1),
       .raddr_i (8'(raddr)),
-      .rdata_o (rdata[j])
+      .rdata_o (rdata[16*j +: 16])
     );
   end
 

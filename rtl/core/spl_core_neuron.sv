@@ -6,9 +6,10 @@
 //          d = sat16(v_rest - v) and thr = sat16(v_thresh + a).
 // Stage 2: the three products (DSP on the UP5K).
 // Stage 3: v1 = sat16(v + leak), sat16(I * w_scale), decayed a.
-// Stage 4: v2, spike decision, refractory and adaptation; the state is
-//          written back and spike_o/spike_n_o report a spike.
-// A neuron's state is written four clocks after it is read and the sweep
+// Stage 4: v2 = sat16(v1 + input), satu16(a + a_inc).
+// Stage 5: spike decision, refractory and adaptation.
+// Stage 6: the state is written back and spike_o/spike_n_o report a spike.
+// A neuron's state is written six clocks after it is read and the sweep
 // moves on by one neuron per clock, so no read sees a stale word.
 //
 // The host reads and writes parameters (space 0) and state (space 3) only
@@ -61,7 +62,7 @@ module spl_core_neuron #(
   // ---------------------------------------------------------------------
   logic [NeurW-1:0] prm_raddr;
   logic [NeurW-1:0] st_raddr;
-  logic [15:0]      prm [8];
+  logic [127:0]     prm;     // parameter p in bits 16p+15..16p
   logic [15:0]      v_rd, a_rd;
   logic [7:0]       r_rd;
 
@@ -94,7 +95,7 @@ module spl_core_neuron #(
       .wdata_i (host_wdata_i),
       .re_i    (1'b1),
       .raddr_i (prm_raddr),
-      .rdata_o (prm[p])
+      .rdata_o (prm[16*p +: 16])
     );
   end
 
@@ -123,7 +124,7 @@ module spl_core_neuron #(
   end
 
   always_comb begin
-    host_rdata_o = prm[host_sel_q];
+    host_rdata_o = prm[16*host_sel_q +: 16];
     if (host_state_q) begin
       unique case (host_sel_q[1:0])
         2'd0:    host_rdata_o = v_rd;
@@ -137,8 +138,8 @@ module spl_core_neuron #(
   // ---------------------------------------------------------------------
   // Update pipeline
   // ---------------------------------------------------------------------
-  logic             s1_v, s2_v, s3_v, s4_v;
-  logic [NeurW-1:0] s1_n, s2_n, s3_n, s4_n;
+  logic             s1_v, s2_v, s3_v, s4_v, s5_v, s6_v;
+  logic [NeurW-1:0] s1_n, s2_n, s3_n, s4_n, s5_n, s6_n;
 
   // Stage 2 registers
   logic [15:0] s2_d, s2_kleak, s2_v_mem, s2_i, s2_a, s2_kadapt, s2_vreset, s2_thr, s2_ainc;
@@ -153,12 +154,19 @@ module spl_core_neuron #(
   // Stage 4 registers
   logic [15:0] s4_v1, s4_in, s4_adec, s4_v_mem, s4_vreset, s4_thr, s4_ainc;
   logic [7:0]  s4_r, s4_tref;
+  // Stage 5 registers
+  logic [15:0] s5_v2, s5_ainc_sat, s5_adec, s5_v_mem, s5_vreset, s5_thr;
+  logic [7:0]  s5_r, s5_tref;
+  // Stage 6 registers
+  logic        s6_spike;
+  logic [15:0] s6_v_new, s6_a_new;
+  logic [7:0]  s6_r_new;
 
   // Stage 1 combinational
   logic [15:0] s1_d, s1_thr;
   always_comb begin
-    s1_d   = sat16(sext16(prm[0]) - sext16(v_rd));
-    s1_thr = sat16(sext16(prm[2]) + {16'h0, a_rd});
+    s1_d   = sat16(sext16(prm[16*0 +: 16]) - sext16(v_rd));
+    s1_thr = sat16(sext16(prm[16*2 +: 16]) + {16'h0, a_rd});
   end
 
   // Stage 2 combinational: the products. k_leak is split into bits 14..0
@@ -184,25 +192,28 @@ module spl_core_neuron #(
   end
 
   // Stage 4 combinational
-  logic [15:0] s4_v2, s4_v_new, s4_a_new;
+  logic [15:0] s4_v2, s4_ainc_sat;
   logic [16:0] s4_asum;
-  logic [7:0]  s4_r_new;
-  logic        s4_spike;
   always_comb begin
-    s4_v2    = sat16(sext16(s4_v1) + sext16(s4_in));
-    s4_asum  = {1'b0, s4_adec} + {1'b0, s4_ainc};
-    s4_spike = 1'b0;
-    s4_v_new = s4_v_mem;
-    s4_r_new = s4_r - 8'd1;
-    if (s4_r == 8'd0) begin
-      s4_spike = $signed(s4_v2) >= $signed(s4_thr);
-      s4_v_new = s4_spike ? s4_vreset : s4_v2;
-      s4_r_new = s4_spike ? s4_tref : 8'd0;
+    s4_v2       = sat16(sext16(s4_v1) + sext16(s4_in));
+    s4_asum     = {1'b0, s4_adec} + {1'b0, s4_ainc};
+    s4_ainc_sat = s4_asum[16] ? 16'hFFFF : s4_asum[15:0];
+  end
+
+  // Stage 5 combinational
+  logic [15:0] s5_v_new, s5_a_new;
+  logic [7:0]  s5_r_new;
+  logic        s5_spike;
+  always_comb begin
+    s5_spike = 1'b0;
+    s5_v_new = s5_v_mem;
+    s5_r_new = s5_r - 8'd1;
+    if (s5_r == 8'd0) begin
+      s5_spike = $signed(s5_v2) >= $signed(s5_thr);
+      s5_v_new = s5_spike ? s5_vreset : s5_v2;
+      s5_r_new = s5_spike ? s5_tref : 8'd0;
     end
-    s4_a_new = s4_adec;
-    if (s4_spike) begin
-      s4_a_new = s4_asum[16] ? 16'hFFFF : s4_asum[15:0];
-    end
+    s5_a_new = s5_spike ? s5_ainc_sat : s5_adec;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -215,6 +226,13 @@ module spl_core_neuron #(
       s2_n <= '0;
       s3_n <= '0;
       s4_n <= '0;
+      s5_v <= 1'b0;
+      s6_v <= 1'b0;
+      s5_n <= '0;
+      s6_n <= '0;
+      s5_v2 <= '0; s5_ainc_sat <= '0; s5_adec <= '0; s5_v_mem <= '0; s5_vreset <= '0;
+      s5_thr <= '0; s5_r <= '0; s5_tref <= '0;
+      s6_spike <= 1'b0; s6_v_new <= '0; s6_a_new <= '0; s6_r_new <= '0;
       s2_d <= '0; s2_kleak <= '0; s2_v_mem <= '0; s2_i <= '0; s2_a <= '0;
       s2_kadapt <= '0; s2_vreset <= '0; s2_thr <= '0; s2_ainc <= '0;
       s2_wscale <= '0; s2_r <= '0; s2_tref <= '0;
@@ -228,22 +246,26 @@ module spl_core_neuron #(
       s2_v <= s1_v && !clr_i;
       s3_v <= s2_v && !clr_i;
       s4_v <= s3_v && !clr_i;
+      s5_v <= s4_v && !clr_i;
+      s6_v <= s5_v && !clr_i;
       s1_n <= upd_n_i;
       s2_n <= s1_n;
       s3_n <= s2_n;
       s4_n <= s3_n;
+      s5_n <= s4_n;
+      s6_n <= s5_n;
 
       s2_d      <= s1_d;
-      s2_kleak  <= prm[3];
+      s2_kleak  <= prm[16*3 +: 16];
       s2_v_mem  <= v_rd;
       s2_i      <= acc_i;
       s2_a      <= a_rd;
-      s2_kadapt <= prm[6];
-      s2_vreset <= prm[1];
+      s2_kadapt <= prm[16*6 +: 16];
+      s2_vreset <= prm[16*1 +: 16];
       s2_thr    <= s1_thr;
-      s2_ainc   <= prm[5];
-      s2_wscale <= prm[4][7:0];
-      s2_tref   <= prm[4][15:8];
+      s2_ainc   <= prm[16*5 +: 16];
+      s2_wscale <= prm[16*4 +: 8];
+      s2_tref   <= prm[16*4+8 +: 8];
       s2_r      <= r_rd;
 
       s3_pleak  <= s2_pleak[31:15];
@@ -268,19 +290,33 @@ module spl_core_neuron #(
       s4_ainc   <= s3_ainc;
       s4_r      <= s3_r;
       s4_tref   <= s3_tref;
+
+      s5_v2       <= s4_v2;
+      s5_ainc_sat <= s4_ainc_sat;
+      s5_adec     <= s4_adec;
+      s5_v_mem    <= s4_v_mem;
+      s5_vreset   <= s4_vreset;
+      s5_thr      <= s4_thr;
+      s5_r        <= s4_r;
+      s5_tref     <= s4_tref;
+
+      s6_spike <= s5_spike;
+      s6_v_new <= s5_v_new;
+      s6_a_new <= s5_a_new;
+      s6_r_new <= s5_r_new;
     end
   end
 
-  assign spike_o       = s4_v && s4_spike;
-  assign spike_n_o     = s4_n;
-  assign busy_o        = s1_v || s2_v || s3_v || s4_v;
+  assign spike_o       = s6_v && s6_spike;
+  assign spike_n_o     = s6_n;
+  assign busy_o        = s1_v || s2_v || s3_v || s4_v || s5_v || s6_v;
 
   // State write port: clear, then the pipeline, then the host.
   always_comb begin
-    st_waddr = s4_n;
-    v_wd     = s4_v_new;
-    a_wd     = s4_a_new;
-    r_wd     = s4_r_new;
+    st_waddr = s6_n;
+    v_wd     = s6_v_new;
+    a_wd     = s6_a_new;
+    r_wd     = s6_r_new;
     v_we     = 1'b0;
     a_we     = 1'b0;
     r_we     = 1'b0;
@@ -292,7 +328,7 @@ module spl_core_neuron #(
       v_we     = 1'b1;
       a_we     = 1'b1;
       r_we     = 1'b1;
-    end else if (s4_v) begin
+    end else if (s6_v) begin
       v_we = 1'b1;
       a_we = 1'b1;
       r_we = 1'b1;
