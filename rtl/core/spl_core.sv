@@ -141,6 +141,9 @@ module spl_core #(
   logic [31:0]      owed_delta;
   logic             finish;
   logic             take_q, late_q;      // counted a clock later, off the sweep's path
+  // The head's due/late test, registered. The head only changes by our own
+  // pop (or a clear), so the test is current unless the last clock popped.
+  logic             head_due_q, head_late_q, head_stable_q;
 
   // ---------------------------------------------------------------------
   // Host port
@@ -247,7 +250,7 @@ module spl_core #(
       src_avail = rec_idx_q != rec_cnt_q;
       src_next  = SrcW'(E) + SrcW'(rec_rdata);
     end else if (state_q == StIn) begin
-      src_avail = in_due;
+      src_avail = head_due_q && head_stable_q;
     end
   end
 
@@ -331,7 +334,7 @@ module spl_core #(
         end
       end
       StIn: begin
-        if (sw_ready && !in_due) begin
+        if (sw_ready && head_stable_q && !head_due_q) begin
           state_d = StDrain;
         end
       end
@@ -395,6 +398,9 @@ module spl_core #(
       step_cnt_q <= '0;
       take_q     <= 1'b0;
       late_q     <= 1'b0;
+      head_due_q    <= 1'b0;
+      head_late_q   <= 1'b0;
+      head_stable_q <= 1'b0;
       rec_cnt_q  <= '0;
       rec_idx_q  <= '0;
       rec_wr_q   <= '0;
@@ -420,7 +426,10 @@ module spl_core #(
       step_q     <= step_i && !clear_i;
       step_cnt_q <= step_count_i;
       take_q     <= take && !clear_i;
-      late_q     <= in_pop && in_late && !clear_i;
+      late_q     <= in_pop && head_late_q && !clear_i;
+      head_due_q    <= in_due;
+      head_late_q   <= in_late;
+      head_stable_q <= !in_pop && !clear_i;
       rec_cnt_q  <= rec_cnt_d;
       rec_idx_q  <= rec_idx_d;
       rec_wr_q   <= rec_wr_d;

@@ -43,7 +43,10 @@ module spl_fifo #(
     wptr_d  = wptr_q + AddrW'(push_ok);
     rptr_d  = rptr_q + AddrW'(pop_ok);
     count_d = count_q + (AddrW+1)'(push_ok) - (AddrW+1)'(pop_ok);
-    fresh_d = push_ok && (wptr_q == rptr_d);
+    // The push lands on the slot read this clock (wptr_q == rptr_d) exactly
+    // when the FIFO holds no entry after this clock's pop; decided from the
+    // count so that the pop does not sit in front of an address compare.
+    fresh_d = push_ok && (count_q == (AddrW+1)'(pop_ok));
     if (clr_i) begin
       wptr_d  = '0;
       rptr_d  = '0;
