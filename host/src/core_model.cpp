@@ -197,7 +197,9 @@ void Core::clear() {
   in_fifo_.clear();
   recurrent_.clear();
   out_fifo_.clear();
+  out_taken_.clear();
   time_ = 0;
+  counters_ = {};
 }
 
 }  // namespace spikelink::model

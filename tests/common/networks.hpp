@@ -34,7 +34,7 @@ struct NetworkSpec {
   double input_rate_hz = 10;      // Poisson, 1 ms timesteps
   double input_prob = 1.0;        // input -> neuron connection probability
   double recurrent_prob = 0.1;
-  int input_w_min = 0, input_w_max = 3;
+  int input_w_min = 0, input_w_max = 2;
   int rec_w_min = -6, rec_w_max = 6;
   bool random_params = false;     // vary tau_m, thresholds, refractory, adaptation
   bool random_state = false;      // start from random v, a, r

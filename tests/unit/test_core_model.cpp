@@ -208,7 +208,7 @@ TEST_CASE("core model: late events are applied at once and counted") {
   CHECK(core.counters().events == 3);
 }
 
-TEST_CASE("core model: events far ahead wait; serial time compares across the 16-bit wrap") {
+TEST_CASE("core model: events far ahead wait, and serial time compares across the 16-bit wrap") {
   Core core = single(lif());
   core.set_weight(0, 0, 10);
   core.step(65530);

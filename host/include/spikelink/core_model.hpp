@@ -77,7 +77,8 @@ class Core {
   void set_out_ready(bool ready);
   std::vector<CoreSpike> take_spikes();
 
-  // Zeroes state, accumulators, FIFOs and pending recurrent spikes; time 0.
+  // Zeroes state, accumulators, FIFOs, pending recurrent spikes, spikes not
+  // yet taken and counters; time 0. Parameters and weights stay.
   void clear();
 
   const CoreCounters& counters() const { return counters_; }
