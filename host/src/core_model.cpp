@@ -107,15 +107,13 @@ bool Core::push_input(std::uint16_t channel, std::uint32_t target) {
 void Core::sweep(unsigned source) {
   const std::int8_t* row = weights_.data() + static_cast<std::size_t>(source) * shape_.neurons;
   std::int16_t* acc = acc_.data();
-  std::uint64_t sat = 0;
+  // Written so the compiler vectorises it (saturating 16-bit adds).
+  unsigned sat = 0;
   for (unsigned m = 0; m < shape_.neurons; ++m) {
     const int sum = acc[m] + row[m];
-    if (sum > 32767 || sum < -32768) {
-      ++sat;
-      acc[m] = sum > 0 ? std::int16_t{32767} : std::int16_t{-32768};
-    } else {
-      acc[m] = static_cast<std::int16_t>(sum);
-    }
+    const int clamped = std::clamp(sum, -32768, 32767);
+    sat += sum != clamped ? 1u : 0u;
+    acc[m] = static_cast<std::int16_t>(clamped);
   }
   counters_.acc_saturated += sat;
   counters_.sops += shape_.neurons;

@@ -45,7 +45,7 @@ std::vector<std::uint16_t> to_words(const NeuronRegs& r) {
           static_cast<std::uint16_t>(r.w_scale | (r.t_ref << 8)),
           r.a_inc,
           r.k_adapt,
-          0};
+          r.reserved};
 }
 
 NeuronRegs from_words(const std::uint16_t* w) {
@@ -58,6 +58,7 @@ NeuronRegs from_words(const std::uint16_t* w) {
   r.t_ref = static_cast<std::uint8_t>(w[4] >> 8);
   r.a_inc = w[5];
   r.k_adapt = w[6];
+  r.reserved = w[7];
   return r;
 }
 

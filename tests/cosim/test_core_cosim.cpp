@@ -4,6 +4,8 @@
 // every neuron's final state, and on every counter.
 #include <doctest/doctest.h>
 
+#include <array>
+#include <cmath>
 #include <string>
 
 #include "common/networks.hpp"
@@ -200,4 +202,61 @@ TEST_CASE("core: late events and events far ahead behave alike") {
   compare(net, rtl, m);
   CHECK(m.counters().late == 2);
   CHECK(m.counters().events >= 5);
+}
+
+TEST_CASE("core: the host port reads back parameters, weights and state as the model holds them") {
+  sim::CoreSim rtl;
+  model::Core m;
+  std::mt19937_64 rng(90);
+  auto word = [&] { return static_cast<std::uint16_t>(rng()); };
+  for (int i = 0; i < 3000; ++i) {
+    const unsigned space = std::array<unsigned, 3>{0, 1, 3}[rng() % 3];
+    const std::uint32_t size = space == 0 ? 256 * 8 : space == 1 ? 512 * 128 : 256 * 4;
+    const auto addr = static_cast<std::uint32_t>(rng() % size);
+    auto w = word();
+    if (space == 0 && addr % 8 == 3) w &= 0x7FFF;  // k_leak is 0..32767
+    if (space == 3 && addr % 4 == 3) continue;      // no fourth state word
+    rtl.write_mem(space, addr, w);
+    m.write_mem(static_cast<model::Space>(space), addr, w);
+  }
+  for (std::uint32_t a = 0; a < 256 * 8; ++a) CHECK(rtl.read_mem(0, a) == m.read_mem(model::Space::kParams, a));
+  for (std::uint32_t a = 0; a < 256 * 4; a += 1) {
+    if (a % 4 == 3) continue;
+    CHECK(rtl.read_mem(3, a) == m.read_mem(model::Space::kState, a));
+  }
+  for (std::uint32_t a = 0; a < 512 * 128; a += 37) CHECK(rtl.read_mem(1, a) == m.read_mem(model::Space::kWeights, a));
+}
+
+TEST_CASE("core: the f-I curve on the RTL is the model's, and follows the analytic LIF rate") {
+  model::LifParams p;  // tau_m 20 ms, theta 15 mV above rest and reset, 2 ms refractory
+  const auto regs = model::quantise(p).regs;
+  const double k = -std::expm1(-1.0 / p.tau_m);
+  for (int w : {16, 24, 40, 80, 127}) {
+    CAPTURE(w);
+    NetworkSpec spec;
+    spec.steps = 0;
+    auto net = make_network(91, spec);
+    std::fill(net.weights.begin(), net.weights.end(), std::int8_t{0});
+    for (auto& r : net.params) r = regs;
+    for (auto& st : net.initial) st = {regs.v_rest, 0, 0};
+    net.weights[0 * net.neurons + 0] = static_cast<std::int8_t>(w);  // input 0 -> neuron 0
+    net.steps = 1000;
+    for (std::uint32_t t = 0; t < net.steps; ++t) net.spikes.push_back({t, 0});
+    sim::CoreSim rtl;
+    load_rtl(net, rtl);
+    model::Core m;
+    load_model(net, m);
+    run_network(net, rtl);
+    run_network(net, m);
+    const auto rs = rtl.take_spikes();
+    const auto ms = m.take_spikes();
+    REQUIRE(rs.size() == ms.size());
+    REQUIRE(rs.size() >= 3);
+    for (std::size_t i = 0; i < rs.size(); ++i) CHECK(rs[i].time == static_cast<std::uint32_t>(ms[i].time));
+    const double ri = w * 0.25 / k;
+    const double analytic = p.tau_refrac + p.tau_m * std::log(ri / (ri - 15.0));
+    const double isi = static_cast<double>(rs.back().time - rs.front().time) / static_cast<double>(rs.size() - 1);
+    CHECK(isi >= analytic - 0.05);
+    CHECK(isi <= analytic + 1.05);
+  }
 }

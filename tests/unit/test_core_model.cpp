@@ -281,4 +281,6 @@ TEST_CASE("core model: the host port maps params, weights and state as the RTL d
   CHECK(core.state(7).r == 9);
   CHECK(core.read_mem(Space::kState, 7 * 4 + 2) == 9);
   CHECK(core.read_mem(Space::kParams, 5 * 8 + 2) == 0xFF00);
+  core.write_mem(Space::kParams, 5 * 8 + 7, 0xBEEF);  // reserved word reads back
+  CHECK(core.read_mem(Space::kParams, 5 * 8 + 7) == 0xBEEF);
 }

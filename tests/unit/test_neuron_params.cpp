@@ -34,11 +34,11 @@ TEST_CASE("neuron params: realised() inverts the registers exactly") {
 }
 
 TEST_CASE("neuron params: words round trip through memory space 0 layout") {
-  NeuronRegs r{-1, 2, -3, 32767, 0xAB, 0xCD, 0xFFFF, 0x1234};
+  NeuronRegs r{-1, 2, -3, 32767, 0xAB, 0xCD, 0xFFFF, 0x1234, 0x5A5A};
   const auto w = to_words(r);
   REQUIRE(w.size() == kParamWords);
   CHECK(w[4] == 0xCDAB);
-  CHECK(w[7] == 0);
+  CHECK(w[7] == 0x5A5A);
   CHECK(from_words(w.data()) == r);
 }
 
