@@ -70,11 +70,11 @@ module spl_core #(
 
   typedef enum logic [2:0] {
     StIdle,
-    StRec,      // sweeping the recurrent spikes of t-1
+    StZero,     // zeroing this timestep's accumulator set before a re-sweep
+    StRec,      // sweeping recurrent spikes of t-1 not swept ahead
     StIn,       // sweeping the input events due now
-    StDrain,    // last row's accumulation finishing
     StUpd,      // issuing neurons 0..N-1 into the update pipeline
-    StUpdWait,  // update pipeline draining
+    StUpdWait,  // update pipeline and the recurrent sweep ahead draining
     StClear     // zeroing state and accumulators
   } state_e;
 
@@ -82,22 +82,30 @@ module spl_core #(
   logic [31:0]       time_d, time_q;
   logic [31:0]       owed_d, owed_q;
   logic [31:0]       div_d, div_q;
-  logic [NeurW:0]    rec_cnt_d, rec_cnt_q;   // spikes of t-1 in the recurrent list
   logic [NeurW:0]    rec_idx_d, rec_idx_q;   // next list entry to sweep
-  logic [NeurW:0]    rec_wr_d, rec_wr_q;     // spikes of t so far
+  logic [NeurW:0]    rec_wr_d, rec_wr_q;     // spikes of the last update so far
+  logic [NeurW:0]    rec_vis_d, rec_vis_q;   // rec_wr_q a clock later: entries readable
   logic [NeurW-1:0]  upd_n_d, upd_n_q;
   logic [NeurW-1:0]  clr_n_d, clr_n_q;
 
-  // Sweep engine: stage 0 of the crossbar/accumulator pipeline.
+  // Sweep engine: stage 0 of the crossbar/accumulator pipeline. A row is
+  // held (not issued) on the clocks the update reads an accumulator chunk.
   logic              sw_act_d, sw_act_q;
   logic [SrcW-1:0]   sw_src_d, sw_src_q;
   logic [ChunkW-1:0] sw_chunk_d, sw_chunk_q;
+  logic              sw_set_d, sw_set_q;      // accumulator set of the row
+  logic              sw_ahead_d, sw_ahead_q;  // a recurrent row swept ahead for t+1
+  logic              sw_issue;
+  logic              sw_last;
   logic              sw_ready;
   logic              take;
+  logic              take_ahead;
+  logic              take_set;
   logic              src_avail;
   logic [SrcW-1:0]   src_next;
+  logic              upd_rd;                  // the update reads an accumulator chunk
 
-  logic [31:0] cnt_in_dropped_d, cnt_in_dropped_q;
+  logic [31:0] cnt_in_dropped_q;
   logic [31:0] cnt_out_dropped_d, cnt_out_dropped_q;
   logic [31:0] cnt_late_d, cnt_late_q;
   logic [31:0] cnt_acc_sat_d, cnt_acc_sat_q;
@@ -105,17 +113,27 @@ module spl_core #(
   logic [31:0] cnt_spikes_d, cnt_spikes_q;
   logic [31:0] cnt_events_d, cnt_events_q;
   logic [31:0] cnt_sops_d, cnt_sops_q;
+  // Counts of the rows swept ahead: they belong to timestep t+1 and join
+  // the counters when it starts (or are dropped if it re-sweeps).
+  logic [NeurW:0]    ahead_events_d, ahead_events_q;
+  logic [NeurW+8:0]  ahead_sat_d, ahead_sat_q;
+  logic              dirty_d, dirty_q;        // weights written since the sweep ahead
+  logic              start;                   // a timestep starts (leaves StIdle)
 
   // Submodule wiring
   logic [63:0]      weights;
   logic [3:0]       acc_sat;
+  logic             acc_sat_ahead;
   logic             acc_busy;
+  logic             acc_clr;
+  logic [ChunkW:0]  acc_clr_addr;
   logic [15:0]      upd_acc;
   logic             upd_valid;
   logic             nrn_busy;
   logic             spike;
   logic [NeurW-1:0] spike_n;
   logic             clr;
+  logic             clear_q;         // clear_i, registered
 
   logic             in_head_valid;
   logic [ChanW+15:0] in_head;
@@ -141,6 +159,7 @@ module spl_core #(
   logic [31:0]      owed_delta;
   logic             finish;
   logic             take_q, late_q;      // counted a clock later, off the sweep's path
+  logic             take_ahead_q;
   // The head's due/late test, registered. The head only changes by our own
   // pop (or a clear), so the test is current unless the last clock popped.
   logic             head_due_q, head_late_q, head_stable_q;
@@ -148,17 +167,25 @@ module spl_core #(
   // ---------------------------------------------------------------------
   // Host port
   // ---------------------------------------------------------------------
-  assign grant     = mem_req_i && state_q == StIdle && owed_q == '0 && !step_q && !tick_q && !clear_i;
+  assign grant     = mem_req_i && state_q == StIdle && owed_q == '0 && !step_q && !tick_q
+                     && !clear_i && !clear_q;
   assign mem_gnt_o = grant;
   assign host_re   = grant && !mem_we_i;
   assign host_we   = grant && mem_we_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rvalid_q <= 1'b0;
-      rspace_q <= '0;
+      rvalid_q  <= 1'b0;
+      rspace_q  <= '0;
+      clear_q   <= 1'b0;
+      cnt_in_dropped_q <= '0;
     end else begin
-      rvalid_q <= host_re;
+      rvalid_q  <= host_re;
+      clear_q   <= clear_i;
+      // Counted at once (the harness reads it right after a push), in a
+      // flip-flop block of its own so the sequencer reads no core input.
+      cnt_in_dropped_q <= clear_q ? 32'h0
+                          : cnt_in_dropped_q + 32'(in_valid_i && in_full_o && !clear_i);
       if (host_re) begin
         rspace_q <= mem_space_i;
       end
@@ -185,7 +212,7 @@ module spl_core #(
   ) u_in_fifo (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
-    .clr_i   (clear_i),
+    .clr_i   (clear_q),
     .push_i  (in_valid_i),
     .wdata_i ({in_channel_i, in_time_i}),
     .full_o  (in_full_o),
@@ -207,7 +234,7 @@ module spl_core #(
   ) u_out_fifo (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
-    .clr_i   (clear_i),
+    .clr_i   (clear_q),
     .push_i  (out_push),
     .wdata_i ({spike_n, time_q}),
     .full_o  (out_full),
@@ -220,9 +247,10 @@ module spl_core #(
   assign out_neuron_o = out_head[NeurW+31:32];
   assign out_time_o   = out_head[31:0];
 
-  // The list is read at the index it will have after this clock, so its
-  // output always shows entry rec_idx_q (it is written only during updates,
-  // long before the next recurrent sweep reads it).
+  // The recurrent list holds the spikes of the last update, in ascending
+  // order. It is read at the index it will have after this clock, so its
+  // output shows entry rec_idx_q; an entry is read only from the clock
+  // after the one that wrote it (rec_vis_q lags rec_wr_q by one clock).
   assign rec_we = spike;
 
   spl_ram_1r1w #(
@@ -241,22 +269,40 @@ module spl_core #(
   // ---------------------------------------------------------------------
   // Sequencer
   // ---------------------------------------------------------------------
-  assign sw_ready = !sw_act_q || sw_chunk_q == '1;
+  // Timestep t accumulates into set t[0]. The recurrent spikes of t are
+  // swept into set !t[0] while the update of t runs (they come out in
+  // ascending order, as the spec sweeps them at the start of t+1); t ends
+  // when that sweep is done. The input sweep of t+1 then follows it, as the
+  // spec orders them. Weights written between the timesteps invalidate the
+  // sweep ahead: t+1 zeroes its set and sweeps the list again.
+  assign upd_valid = state_q == StUpd;
+  assign upd_rd    = upd_valid && upd_n_q[2:0] == 3'd0;
+  assign sw_issue  = sw_act_q && !upd_rd;
+  assign sw_last   = sw_issue && sw_chunk_q == '1;
+  assign sw_ready  = !sw_act_q || sw_last;
 
   always_comb begin
-    src_avail = 1'b0;
-    src_next  = SrcW'(in_head[ChanW+15:16]);
-    if (state_q == StRec) begin
-      src_avail = rec_idx_q != rec_cnt_q;
-      src_next  = SrcW'(E) + SrcW'(rec_rdata);
-    end else if (state_q == StIn) begin
-      src_avail = head_due_q && head_stable_q;
-    end
+    src_avail  = 1'b0;
+    src_next   = SrcW'(E) + SrcW'(rec_rdata);
+    take_ahead = 1'b0;
+    take_set   = time_q[0];
+    unique case (state_q)
+      StRec: src_avail = rec_idx_q != rec_vis_q;
+      StIn: begin
+        src_avail = head_due_q && head_stable_q;
+        src_next  = SrcW'(in_head[ChanW+15:16]);
+      end
+      StUpd, StUpdWait: begin
+        src_avail  = rec_idx_q != rec_vis_q;
+        take_ahead = 1'b1;
+        take_set   = !time_q[0];
+      end
+      default: ;
+    endcase
   end
 
-  assign take      = src_avail && sw_ready;
-  assign in_pop    = take && state_q == StIn;
-  assign upd_valid = state_q == StUpd;
+  assign take   = src_avail && sw_ready;
+  assign in_pop = take && state_q == StIn;
 
   // Real-time tick divider. The tick and the step request are registered
   // before they reach the owed-timestep counter, to keep the adders apart.
@@ -272,7 +318,9 @@ module spl_core #(
     end
   end
 
-  assign finish = state_q == StUpdWait && !nrn_busy;
+  assign finish = state_q == StUpdWait && !nrn_busy && !spike && rec_vis_q == rec_wr_q
+                  && rec_idx_q == rec_vis_q && !sw_act_q && !acc_busy;
+  assign start  = state_q == StIdle && (owed_q != '0 || (step_q && step_cnt_q != '0) || tick_q);
   always_comb begin
     unique case ({tick_q, finish})
       2'b10:   owed_delta = 32'h0000_0001;
@@ -284,24 +332,37 @@ module spl_core #(
   always_comb begin
     state_d    = state_q;
     time_d     = time_q;
-    owed_d     = owed_q;
-    rec_cnt_d  = rec_cnt_q;
     rec_idx_d  = rec_idx_q;
     rec_wr_d   = rec_wr_q;
+    rec_vis_d  = rec_wr_q;
     upd_n_d    = upd_n_q;
     clr_n_d    = clr_n_q;
     sw_act_d   = sw_act_q;
     sw_src_d   = sw_src_q;
-    sw_chunk_d = sw_chunk_q + ChunkW'(1);
+    sw_set_d   = sw_set_q;
+    sw_ahead_d = sw_ahead_q;
+    sw_chunk_d = sw_chunk_q + ChunkW'(sw_issue);
+    dirty_d    = dirty_q || (host_we && mem_space_i == 2'd1);
 
-    cnt_in_dropped_d  = cnt_in_dropped_q + 32'(in_valid_i && in_full_o && !clear_i);
     cnt_out_dropped_d = cnt_out_dropped_q + 32'(spike && out_full);
     cnt_late_d        = cnt_late_q + 32'(late_q);
-    cnt_acc_sat_d     = cnt_acc_sat_q + 32'(acc_sat);
     cnt_overrun_d     = cnt_overrun_q + 32'(tick_q && (state_q != StIdle || owed_q != '0));
     cnt_spikes_d      = cnt_spikes_q + 32'(spike);
-    cnt_events_d      = cnt_events_q + 32'(take_q);
-    cnt_sops_d        = cnt_sops_q + (take_q ? 32'(N) : 32'h0);
+    ahead_events_d    = ahead_events_q + (NeurW+1)'(take_q && take_ahead_q);
+    ahead_sat_d       = ahead_sat_q + (acc_sat_ahead ? (NeurW+9)'(acc_sat) : '0);
+    if (start) begin
+      // Nothing sweeps while idle: the counts of the rows swept ahead join
+      // (or, for a re-sweep, are dropped) without a race.
+      cnt_acc_sat_d  = cnt_acc_sat_q + (dirty_q ? 32'h0 : 32'(ahead_sat_q));
+      cnt_events_d   = cnt_events_q + (dirty_q ? 32'h0 : 32'(ahead_events_q));
+      cnt_sops_d     = cnt_sops_q + (dirty_q ? 32'h0 : 32'(ahead_events_q) * 32'(N));
+      ahead_events_d = '0;
+      ahead_sat_d    = '0;
+    end else begin
+      cnt_acc_sat_d  = cnt_acc_sat_q + (acc_sat_ahead ? 32'h0 : 32'(acc_sat));
+      cnt_events_d   = cnt_events_q + 32'(take_q && !take_ahead_q);
+      cnt_sops_d     = cnt_sops_q + ((take_q && !take_ahead_q) ? 32'(N) : 32'h0);
+    end
 
     owed_d = owed_q + (step_q ? step_cnt_q : 32'h0) + owed_delta;
 
@@ -311,7 +372,10 @@ module spl_core #(
       sw_act_d   = 1'b1;
       sw_src_d   = src_next;
       sw_chunk_d = '0;
-    end else if (sw_act_q && sw_chunk_q == '1) begin
+      sw_set_d   = take_set;
+      sw_ahead_d = take_ahead;
+      rec_idx_d  = rec_idx_q + (NeurW+1)'(state_q != StIn);
+    end else if (sw_last) begin
       sw_act_d = 1'b0;
     end
     if (spike) begin
@@ -320,29 +384,38 @@ module spl_core #(
 
     unique case (state_q)
       StIdle: begin
-        if (owed_q != '0) begin
-          state_d   = rec_cnt_q != '0 ? StRec : StIn;
-          rec_idx_d = '0;
+        if (start) begin
+          dirty_d = 1'b0;
+          if (dirty_q && rec_wr_q != '0) begin
+            state_d   = StZero;
+            clr_n_d   = '0;
+            rec_idx_d = '0;
+          end else begin
+            state_d = StIn;
+          end
+        end
+      end
+      StZero: begin
+        clr_n_d = clr_n_q + NeurW'(1);
+        if (clr_n_q[ChunkW-1:0] == '1) begin
+          state_d = StRec;
         end
       end
       StRec: begin
-        if (take) begin
-          rec_idx_d = rec_idx_q + (NeurW+1)'(1);
-        end
-        if (rec_idx_d == rec_cnt_q) begin
+        if (rec_idx_d == rec_vis_q) begin
           state_d = StIn;
         end
       end
       StIn: begin
-        if (sw_ready && head_stable_q && !head_due_q) begin
-          state_d = StDrain;
-        end
-      end
-      StDrain: begin
-        if (!sw_act_q && !acc_busy) begin
-          state_d  = StUpd;
-          upd_n_d  = '0;
-          rec_wr_d = '0;
+        // No more input is due: the update may start once the last row has
+        // read its first chunk (the update reads chunk c 8c clocks after it
+        // starts, the row writes it c+2 clocks after its first read).
+        if (head_stable_q && !head_due_q && !(sw_act_q && sw_chunk_q == '0)) begin
+          state_d   = StUpd;
+          upd_n_d   = '0;
+          rec_wr_d  = '0;
+          rec_vis_d = '0;
+          rec_idx_d = '0;
         end
       end
       StUpd: begin
@@ -352,10 +425,9 @@ module spl_core #(
         end
       end
       StUpdWait: begin
-        if (!nrn_busy) begin
-          state_d   = StIdle;
-          time_d    = time_q + 32'd1;
-          rec_cnt_d = rec_wr_q;
+        if (finish) begin
+          state_d = StIdle;
+          time_d  = time_q + 32'd1;
         end
       end
       StClear: begin
@@ -367,8 +439,7 @@ module spl_core #(
       default: state_d = StIdle;
     endcase
 
-    if (clear_i) begin
-      cnt_in_dropped_d  = '0;
+    if (clear_q) begin
       cnt_out_dropped_d = '0;
       cnt_late_d        = '0;
       cnt_acc_sat_d     = '0;
@@ -376,16 +447,22 @@ module spl_core #(
       cnt_spikes_d      = '0;
       cnt_events_d      = '0;
       cnt_sops_d        = '0;
+      ahead_events_d    = '0;
+      ahead_sat_d       = '0;
+      dirty_d   = 1'b0;
       state_d   = StClear;
       clr_n_d   = '0;
       time_d    = '0;
       owed_d    = '0;
-      rec_cnt_d = '0;
       rec_idx_d = '0;
       rec_wr_d  = '0;
+      rec_vis_d = '0;
       sw_act_d  = 1'b0;
     end
   end
+
+  assign acc_clr      = state_q == StClear || state_q == StZero;
+  assign acc_clr_addr = state_q == StZero ? {time_q[0], clr_n_q[ChunkW-1:0]} : clr_n_q[ChunkW:0];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -397,19 +474,24 @@ module spl_core #(
       step_q     <= 1'b0;
       step_cnt_q <= '0;
       take_q     <= 1'b0;
+      take_ahead_q <= 1'b0;
       late_q     <= 1'b0;
       head_due_q    <= 1'b0;
       head_late_q   <= 1'b0;
       head_stable_q <= 1'b0;
-      rec_cnt_q  <= '0;
       rec_idx_q  <= '0;
       rec_wr_q   <= '0;
+      rec_vis_q  <= '0;
       upd_n_q    <= '0;
       clr_n_q    <= '0;
       sw_act_q   <= 1'b0;
       sw_src_q   <= '0;
       sw_chunk_q <= '0;
-      cnt_in_dropped_q  <= '0;
+      sw_set_q   <= 1'b0;
+      sw_ahead_q <= 1'b0;
+      dirty_q    <= 1'b0;
+      ahead_events_q <= '0;
+      ahead_sat_q    <= '0;
       cnt_out_dropped_q <= '0;
       cnt_late_q        <= '0;
       cnt_acc_sat_q     <= '0;
@@ -421,24 +503,29 @@ module spl_core #(
       state_q    <= state_d;
       time_q     <= time_d;
       owed_q     <= owed_d;
-      div_q      <= clear_i ? 32'h0 : div_d;
-      tick_q     <= tick_d && !clear_i;
-      step_q     <= step_i && !clear_i;
+      div_q      <= clear_q ? 32'h0 : div_d;
+      tick_q     <= tick_d && !clear_q;
+      step_q     <= step_i && !clear_i && !clear_q;
       step_cnt_q <= step_count_i;
-      take_q     <= take && !clear_i;
-      late_q     <= in_pop && head_late_q && !clear_i;
+      take_q     <= take && !clear_q;
+      take_ahead_q <= take_ahead;
+      late_q     <= in_pop && head_late_q && !clear_q;
       head_due_q    <= in_due;
       head_late_q   <= in_late;
-      head_stable_q <= !in_pop && !clear_i;
-      rec_cnt_q  <= rec_cnt_d;
+      head_stable_q <= !in_pop && !clear_q;
       rec_idx_q  <= rec_idx_d;
       rec_wr_q   <= rec_wr_d;
+      rec_vis_q  <= rec_vis_d;
       upd_n_q    <= upd_n_d;
       clr_n_q    <= clr_n_d;
       sw_act_q   <= sw_act_d;
       sw_src_q   <= sw_src_d;
       sw_chunk_q <= sw_chunk_d;
-      cnt_in_dropped_q  <= cnt_in_dropped_d;
+      sw_set_q   <= sw_set_d;
+      sw_ahead_q <= sw_ahead_d;
+      dirty_q    <= dirty_d;
+      ahead_events_q <= ahead_events_d;
+      ahead_sat_q    <= ahead_sat_d;
       cnt_out_dropped_q <= cnt_out_dropped_d;
       cnt_late_q        <= cnt_late_d;
       cnt_acc_sat_q     <= cnt_acc_sat_d;
@@ -449,7 +536,7 @@ module spl_core #(
     end
   end
 
-  assign busy_o              = state_q != StIdle || owed_q != '0 || step_q || tick_q;
+  assign busy_o              = state_q != StIdle || owed_q != '0 || step_q || tick_q || clear_q;
   assign time_o              = time_q;
   assign cnt_in_dropped_o    = cnt_in_dropped_q;
   assign cnt_out_dropped_o   = cnt_out_dropped_q;
@@ -469,7 +556,7 @@ module spl_core #(
   ) u_synapses (
     .clk_i        (clk_i),
     .rst_ni       (rst_ni),
-    .sw_valid_i   (sw_act_q),
+    .sw_valid_i   (sw_issue),
     .sw_src_i     (sw_src_q),
     .sw_chunk_i   (sw_chunk_q),
     .weights_o    (weights),
@@ -485,16 +572,20 @@ module spl_core #(
   ) u_acc (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
-    .sw_valid_i  (sw_act_q),
+    .sw_valid_i  (sw_issue),
+    .sw_set_i    (sw_set_q),
+    .sw_tag_i    (sw_ahead_q),
     .sw_chunk_i  (sw_chunk_q),
     .weights_i   (weights),
     .sat_o       (acc_sat),
+    .sat_tag_o   (acc_sat_ahead),
     .busy_o      (acc_busy),
     .upd_valid_i (upd_valid),
+    .upd_set_i   (time_q[0]),
     .upd_n_i     (upd_n_q),
     .upd_acc_o   (upd_acc),
-    .clr_i       (clr),
-    .clr_chunk_i (clr_n_q[ChunkW-1:0])
+    .clr_i       (acc_clr),
+    .clr_addr_i  (acc_clr_addr)
   );
 
   spl_core_neuron #(

@@ -1,19 +1,27 @@
-// Synaptic accumulators: acc[n] (int16) for every neuron, in eight banks so
-// that a crossbar sweep adds eight weights per clock. Bank j holds the
-// neurons n with n mod 8 = j, at address n / 8 (a chunk).
+// Synaptic accumulators: two sets of acc[n] (int16) for every neuron, in
+// eight banks so that a crossbar sweep adds eight weights per clock. Bank j
+// holds the neurons n with n mod 8 = j; set s, chunk c = n / 8 is at bank
+// address {s, c} (the sets ping-pong per timestep: while the update reads
+// and zeroes one, the recurrent sweep of the next timestep fills the other).
 //
-// Sweep (two stages): stage 0 presents chunk sw_chunk_i with sw_valid_i and
-// all banks are read; in stage 1 the eight weights of that chunk arrive on
-// weights_i (lane j = neuron 8*chunk + j, bits 8j+7..8j) and every lane
-// writes back sat16(acc + w). sat_o counts the lanes that clamped, two
-// clocks later (registered flags, then a registered population count). A bank
-// address is read again at the earliest N/8 clocks after its write, so the
-// read-modify-write needs no bypass.
+// Sweep (two stages): stage 0 presents {sw_set_i, sw_chunk_i} with
+// sw_valid_i and all banks are read; in stage 1 the eight weights of that
+// chunk arrive on weights_i (lane j = neuron 8*chunk + j, bits 8j+7..8j) and
+// every lane writes back sat16(acc + w). sat_o counts the lanes that
+// clamped, two clocks later (registered flags, then a registered population
+// count), with sat_tag_o the sw_tag_i of their row. A bank address is read
+// again at the earliest N/8 clocks after its write, so the read-modify-write
+// needs no bypass.
 //
-// Update (two stages): stage 0 presents upd_n_i with upd_valid_i; in stage 1
-// upd_acc_o shows acc[n] and acc[n] is zeroed.
+// Update (two stages): stage 0 presents upd_n_i with upd_valid_i; when
+// upd_n_i is the first neuron of a chunk (n mod 8 = 0) the whole chunk
+// {upd_set_i, n / 8} is read, and the caller must not present a sweep read
+// on that clock (sw_valid_i low). In stage 1 upd_acc_o shows acc[n]; the
+// chunk's words are kept for its other seven neurons and the chunk is
+// zeroed in all banks (the write port is free: the sweep read nothing the
+// clock before).
 //
-// clr_i zeroes chunk clr_chunk_i in all banks; it wins over the other users.
+// clr_i zeroes address clr_addr_i in all banks; it wins over the other users.
 module spl_core_acc #(
   parameter int N = 256,
   localparam int NeurW  = $clog2(N),
@@ -23,45 +31,60 @@ module spl_core_acc #(
   input  logic              rst_ni,
 
   input  logic              sw_valid_i,
+  input  logic              sw_set_i,
+  input  logic              sw_tag_i,
   input  logic [ChunkW-1:0] sw_chunk_i,
   input  logic [63:0]       weights_i,
   output logic [3:0]        sat_o,
-  output logic              busy_o,
+  output logic              sat_tag_o,
+  output logic              busy_o,     // a sweep write or clamp count in flight
 
   input  logic              upd_valid_i,
+  input  logic              upd_set_i,
   input  logic [NeurW-1:0]  upd_n_i,
   output logic [15:0]       upd_acc_o,
 
   input  logic              clr_i,
-  input  logic [ChunkW-1:0] clr_chunk_i
+  input  logic [ChunkW:0]   clr_addr_i
 );
 
   logic              sw_v_q;
-  logic [ChunkW-1:0] sw_chunk_q;
-  logic              upd_v_q;
-  logic [NeurW-1:0]  upd_n_q;
+  logic              sw_tag_q;
+  logic [ChunkW:0]   sw_addr_q;
+  logic              upd_rd;
+  logic              upd_rd_q;
+  logic [ChunkW:0]   upd_addr_q;
+  logic [2:0]        upd_lane_q;
 
-  logic [ChunkW-1:0] raddr;
-  logic [127:0]      rdata;   // bank j in bits 16j+15..16j
+  logic [ChunkW:0]   raddr;
+  logic [127:0]      rdata;    // bank j in bits 16j+15..16j
+  logic [127:16]     keep_q;   // the chunk read for the update (lanes 1-7)
   logic [7:0]        we;
-  logic [ChunkW-1:0] waddr;
+  logic [ChunkW:0]   waddr;
   logic [127:0]      wdata;
-  logic [135:0]      sum;     // lane j in bits 17j+16..17j
   logic [7:0]        clamp;
   logic [7:0]        clamp_q;
+  logic              clamp_v_q, clamp_tag_q;
   logic [3:0]        sat_d, sat_q;
+  logic              sat_v_q, sat_tag_q;
+
+  assign upd_rd = upd_valid_i && upd_n_i[2:0] == 3'd0;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       sw_v_q     <= 1'b0;
-      sw_chunk_q <= '0;
-      upd_v_q    <= 1'b0;
-      upd_n_q    <= '0;
+      sw_tag_q   <= 1'b0;
+      sw_addr_q  <= '0;
+      upd_rd_q   <= 1'b0;
+      upd_addr_q <= '0;
+      upd_lane_q <= '0;
     end else begin
       sw_v_q     <= sw_valid_i && !clr_i;
-      sw_chunk_q <= sw_chunk_i;
-      upd_v_q    <= upd_valid_i && !clr_i;
-      upd_n_q    <= upd_n_i;
+      sw_tag_q   <= sw_tag_i;
+      sw_addr_q  <= {sw_set_i, sw_chunk_i};
+      upd_rd_q   <= upd_rd && !clr_i;
+      upd_addr_q <= {upd_set_i, upd_n_i[NeurW-1:3]};
+      upd_lane_q <= upd_n_i[2:0];
     end
   end
 
@@ -74,48 +97,66 @@ module spl_core_acc #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      clamp_q <= '0;
-      sat_q   <= '0;
+      clamp_q     <= '0;
+      clamp_v_q   <= 1'b0;
+      clamp_tag_q <= 1'b0;
+      sat_q       <= '0;
+      sat_v_q     <= 1'b0;
+      sat_tag_q   <= 1'b0;
     end else begin
-      clamp_q <= clr_i ? 8'h00 : clamp;
-      sat_q   <= clr_i ? 4'h0 : sat_d;
+      clamp_q     <= clr_i ? 8'h00 : clamp;
+      clamp_v_q   <= sw_v_q && !clr_i;
+      clamp_tag_q <= sw_tag_q;
+      sat_q       <= clr_i ? 4'h0 : sat_d;
+      sat_v_q     <= clamp_v_q && !clr_i;
+      sat_tag_q   <= clamp_tag_q;
     end
   end
 
   assign sat_o     = sat_q;
-  assign busy_o    = sw_v_q;
-  assign raddr     = sw_valid_i ? sw_chunk_i : upd_n_i[NeurW-1:3];
-  assign upd_acc_o = rdata[16*upd_n_q[2:0] +: 16];
+  assign sat_tag_o = sat_tag_q;
+  assign busy_o    = sw_v_q || clamp_v_q || sat_v_q;
+  assign raddr     = upd_rd ? {upd_set_i, upd_n_i[NeurW-1:3]} : {sw_set_i, sw_chunk_i};
+  assign upd_acc_o = upd_lane_q == 3'd0 ? rdata[15:0] : keep_q[16*upd_lane_q +: 16];
 
-  always_comb begin
-    we    = '0;
-    waddr = sw_chunk_q;
-    clamp = '0;
-    for (int j = 0; j < 8; j++) begin
-      sum[17*j +: 17]  = {rdata[16*j+15], rdata[16*j +: 16]}
-                         + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
-      wdata[16*j +: 16] = sum[17*j +: 16];
-      if (sum[17*j+16] != sum[17*j+15]) begin
-        wdata[16*j +: 16] = sum[17*j+16] ? 16'h8000 : 16'h7FFF;
-        clamp[j]          = sw_v_q;
-      end
-    end
-    if (sw_v_q) begin
-      we = 8'hFF;
-    end else if (upd_v_q) begin
-      waddr             = upd_n_q[NeurW-1:3];
-      we[upd_n_q[2:0]]  = 1'b1;
-      wdata = '0;
-    end
-    if (clr_i) begin
-      we    = 8'hFF;
-      waddr = clr_chunk_i;
-      wdata = '0;
+  always_ff @(posedge clk_i) begin
+    if (upd_rd_q) begin
+      keep_q <= rdata[127:16];
     end
   end
 
-  // Depth 256 although a bank needs only N/8 words: it keeps each bank in one
-  // EBR instead of letting the synthesiser spread it over flip-flops.
+  // Lane j: sat16(acc + w).
+  for (genvar j = 0; j < 8; j++) begin : g_lane
+    logic [16:0] sum;
+    always_comb begin
+      sum      = {rdata[16*j+15], rdata[16*j +: 16]} + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
+      clamp[j] = sw_v_q && sum[16] != sum[15];
+      if (clr_i || !sw_v_q) begin
+        wdata[16*j +: 16] = '0;
+      end else if (sum[16] != sum[15]) begin
+        wdata[16*j +: 16] = sum[16] ? 16'h8000 : 16'h7FFF;
+      end else begin
+        wdata[16*j +: 16] = sum[15:0];
+      end
+    end
+  end
+
+  always_comb begin
+    we    = '0;
+    waddr = sw_addr_q;
+    if (clr_i) begin
+      we    = 8'hFF;
+      waddr = clr_addr_i;
+    end else if (sw_v_q) begin
+      we = 8'hFF;
+    end else if (upd_rd_q) begin
+      we    = 8'hFF;
+      waddr = upd_addr_q;
+    end
+  end
+
+  // Depth 256 although a bank needs only 2*N/8 words: it keeps each bank in
+  // one EBR instead of letting the synthesiser spread it over flip-flops.
   for (genvar j = 0; j < 8; j++) begin : g_bank
     spl_ram_1r1w #(
       .Width (16),

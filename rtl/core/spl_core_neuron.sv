@@ -29,7 +29,7 @@ module spl_core_neuron #(
 
   output logic             spike_o,
   output logic [NeurW-1:0] spike_n_o,
-  output logic             busy_o,
+  output logic             busy_o,      // a neuron in stages 1-5
 
   input  logic             host_re_i,
   input  logic             host_we_i,
@@ -309,7 +309,8 @@ module spl_core_neuron #(
 
   assign spike_o       = s6_v && s6_spike;
   assign spike_n_o     = s6_n;
-  assign busy_o        = s1_v || s2_v || s3_v || s4_v || s5_v || s6_v;
+  // Stage 6 is not busy: its write and spike happen at the clock's edge.
+  assign busy_o        = s1_v || s2_v || s3_v || s4_v || s5_v;
 
   // State write port: clear, then the pipeline, then the host.
   always_comb begin
