@@ -21,7 +21,11 @@ module spl_core #(
   localparam int NeurW  = $clog2(N),
   localparam int ChanW  = $clog2(E),
   localparam int ChunkW = NeurW - 3,
-  localparam int SrcW   = $clog2(E + N)
+  localparam int SrcW   = $clog2(E + N),
+  localparam int Batch  = 8,             // rows swept together, chunk by chunk
+  // Spikes of t from neurons below this are swept ahead during the update of
+  // t (a row then ends before the update does); later ones wait for t+1.
+  localparam int AheadCut = N - 40
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -71,8 +75,7 @@ module spl_core #(
   typedef enum logic [2:0] {
     StIdle,
     StZero,     // zeroing this timestep's accumulator set before a re-sweep
-    StRec,      // sweeping recurrent spikes of t-1 not swept ahead
-    StIn,       // sweeping the input events due now
+    StIn,       // sweeping the recurrent spikes of t-1 not swept ahead, then the input events due
     StUpd,      // issuing neurons 0..N-1 into the update pipeline
     StUpdWait,  // update pipeline and the recurrent sweep ahead draining
     StClear     // zeroing state and accumulators
@@ -90,9 +93,21 @@ module spl_core #(
 
   // Sweep engine: stage 0 of the crossbar/accumulator pipeline. A row is
   // held (not issued) on the clocks the update reads an accumulator chunk.
+  // A sweep is a batch of 1..Batch rows swept chunk-major: chunk 0 of every
+  // row, then chunk 1, ... (each accumulator still sees the rows in order).
   logic              sw_act_d, sw_act_q;
-  logic [SrcW-1:0]   sw_src_d, sw_src_q;
+  logic [SrcW-1:0]   sw_src_d, sw_src_q;      // source of the row issued now
   logic [ChunkW-1:0] sw_chunk_d, sw_chunk_q;
+  logic [2:0]        sw_row_d, sw_row_q;      // row within the batch
+  logic [2:0]        sw_nlast_d, sw_nlast_q;  // last row of the batch
+  logic [Batch*SrcW-1:0] bat_src_d, bat_src_q;  // the batch's sources, row r at SrcW*r
+  logic [3:0]        bat_cnt_d, bat_cnt_q;    // input rows gathered so far
+  logic              gather_end;
+  logic              gathering;
+  logic              rec_pick;                // a recurrent row joins the batch
+  logic              rec_more;                // list entries not swept yet
+  logic [ChunkW:0]   cur_ready_d, cur_ready_q;  // chunks of set t[0] final for the update
+  logic              upd_go;                  // a neuron enters the update this clock
   logic              sw_set_d, sw_set_q;      // accumulator set of the row
   logic              sw_ahead_d, sw_ahead_q;  // a recurrent row swept ahead for t+1
   logic              sw_issue;
@@ -275,10 +290,17 @@ module spl_core #(
   // when that sweep is done. The input sweep of t+1 then follows it, as the
   // spec orders them. Weights written between the timesteps invalidate the
   // sweep ahead: t+1 zeroes its set and sweeps the list again.
-  assign upd_valid = state_q == StUpd;
-  assign upd_rd    = upd_valid && upd_n_q[2:0] == 3'd0;
+  //
+  // The input events due are popped into a batch (up to Batch at a time)
+  // and swept chunk-major, so that chunk c of set t[0] is final soon after
+  // the batch starts; the update enters neuron 8c only once chunk c is
+  // final (cur_ready_q > c), so it runs alongside the last input batch.
+  // Recurrent rows are batches of one, taken from the list as they come.
+  assign upd_go    = state_q == StUpd && (upd_n_q[2:0] != 3'd0 || {1'b0, upd_n_q[NeurW-1:3]} < cur_ready_q);
+  assign upd_valid = upd_go;
+  assign upd_rd    = upd_go && upd_n_q[2:0] == 3'd0;
   assign sw_issue  = sw_act_q && !upd_rd;
-  assign sw_last   = sw_issue && sw_chunk_q == '1;
+  assign sw_last   = sw_issue && sw_chunk_q == '1 && sw_row_q == sw_nlast_q;
   assign sw_ready  = !sw_act_q || sw_last;
 
   always_comb begin
@@ -286,23 +308,22 @@ module spl_core #(
     src_next   = SrcW'(E) + SrcW'(rec_rdata);
     take_ahead = 1'b0;
     take_set   = time_q[0];
-    unique case (state_q)
-      StRec: src_avail = rec_idx_q != rec_vis_q;
-      StIn: begin
-        src_avail = head_due_q && head_stable_q;
-        src_next  = SrcW'(in_head[ChanW+15:16]);
-      end
-      StUpd, StUpdWait: begin
-        src_avail  = rec_idx_q != rec_vis_q;
-        take_ahead = 1'b1;
-        take_set   = !time_q[0];
-      end
-      default: ;
-    endcase
+    if (state_q == StUpd && upd_n_q < NeurW'(AheadCut)) begin
+      src_avail  = rec_more;
+      take_ahead = 1'b1;
+      take_set   = !time_q[0];
+    end
   end
 
-  assign take   = src_avail && sw_ready;
-  assign in_pop = take && state_q == StIn;
+  // Gathering a batch (StIn, engine idle): the recurrent spikes of t-1 not
+  // swept ahead, in order, then the input events due, in arrival order.
+  assign rec_more   = rec_idx_q != rec_vis_q;
+  assign take       = src_avail && sw_ready;
+  assign gathering  = state_q == StIn && !sw_act_q && bat_cnt_q != 4'(Batch);
+  assign rec_pick   = gathering && rec_more;
+  assign in_pop     = gathering && !rec_more && head_due_q && head_stable_q;
+  assign gather_end = state_q == StIn && !sw_act_q && head_stable_q
+                      && (bat_cnt_q == 4'(Batch) || (!rec_more && !head_due_q));
 
   // Real-time tick divider. The tick and the step request are registered
   // before they reach the owed-timestep counter, to keep the adders apart.
@@ -319,7 +340,7 @@ module spl_core #(
   end
 
   assign finish = state_q == StUpdWait && !nrn_busy && !spike && rec_vis_q == rec_wr_q
-                  && rec_idx_q == rec_vis_q && !sw_act_q && !acc_busy;
+                  && !sw_act_q && !acc_busy;
   assign start  = state_q == StIdle && (owed_q != '0 || (step_q && step_cnt_q != '0) || tick_q);
   always_comb begin
     unique case ({tick_q, finish})
@@ -341,7 +362,29 @@ module spl_core #(
     sw_src_d   = sw_src_q;
     sw_set_d   = sw_set_q;
     sw_ahead_d = sw_ahead_q;
-    sw_chunk_d = sw_chunk_q + ChunkW'(sw_issue);
+    sw_chunk_d = sw_chunk_q;
+    sw_row_d   = sw_row_q;
+    sw_nlast_d = sw_nlast_q;
+    bat_src_d  = bat_src_q;
+    bat_cnt_d  = bat_cnt_q;
+    if (sw_issue) begin
+      if (sw_row_q == sw_nlast_q) begin
+        sw_row_d   = '0;
+        sw_chunk_d = sw_chunk_q + ChunkW'(1);
+        sw_src_d   = bat_src_q[0 +: SrcW];
+      end else begin
+        sw_row_d = sw_row_q + 3'd1;
+        sw_src_d = bat_src_q[SrcW*sw_row_d +: SrcW];
+      end
+    end
+    if (rec_pick) begin
+      bat_src_d[SrcW*bat_cnt_q[2:0] +: SrcW] = SrcW'(E) + SrcW'(rec_rdata);
+      bat_cnt_d = bat_cnt_q + 4'd1;
+      rec_idx_d = rec_idx_q + (NeurW+1)'(1);
+    end else if (in_pop) begin
+      bat_src_d[SrcW*bat_cnt_q[2:0] +: SrcW] = SrcW'(in_head[ChanW+15:16]);
+      bat_cnt_d = bat_cnt_q + 4'd1;
+    end
     dirty_d    = dirty_q || (host_we && mem_space_i == 2'd1);
 
     cnt_out_dropped_d = cnt_out_dropped_q + 32'(spike && out_full);
@@ -372,9 +415,21 @@ module spl_core #(
       sw_act_d   = 1'b1;
       sw_src_d   = src_next;
       sw_chunk_d = '0;
+      sw_row_d   = '0;
+      sw_nlast_d = '0;
       sw_set_d   = take_set;
       sw_ahead_d = take_ahead;
-      rec_idx_d  = rec_idx_q + (NeurW+1)'(state_q != StIn);
+      bat_src_d[0 +: SrcW] = src_next;
+      rec_idx_d  = rec_idx_q + (NeurW+1)'(1);
+    end else if (gather_end && bat_cnt_q != '0) begin
+      sw_act_d   = 1'b1;
+      sw_src_d   = bat_src_q[0 +: SrcW];
+      sw_chunk_d = '0;
+      sw_row_d   = '0;
+      sw_nlast_d = 3'(bat_cnt_q - 4'd1);
+      sw_set_d   = time_q[0];
+      sw_ahead_d = 1'b0;
+      bat_cnt_d  = '0;
     end else if (sw_last) begin
       sw_act_d = 1'b0;
     end
@@ -386,7 +441,7 @@ module spl_core #(
       StIdle: begin
         if (start) begin
           dirty_d = 1'b0;
-          if (dirty_q && rec_wr_q != '0) begin
+          if (dirty_q && rec_idx_q != '0) begin
             state_d   = StZero;
             clr_n_d   = '0;
             rec_idx_d = '0;
@@ -398,19 +453,13 @@ module spl_core #(
       StZero: begin
         clr_n_d = clr_n_q + NeurW'(1);
         if (clr_n_q[ChunkW-1:0] == '1) begin
-          state_d = StRec;
-        end
-      end
-      StRec: begin
-        if (rec_idx_d == rec_vis_q) begin
           state_d = StIn;
         end
       end
       StIn: begin
-        // No more input is due: the update may start once the last row has
-        // read its first chunk (the update reads chunk c 8c clocks after it
-        // starts, the row writes it c+2 clocks after its first read).
-        if (head_stable_q && !head_due_q && !(sw_act_q && sw_chunk_q == '0)) begin
+        // No more input is due: the batch starting now (if any) is the
+        // last, and the update starts, held chunk by chunk by cur_ready_q.
+        if (gather_end && !rec_more && !head_due_q) begin
           state_d   = StUpd;
           upd_n_d   = '0;
           rec_wr_d  = '0;
@@ -419,8 +468,8 @@ module spl_core #(
         end
       end
       StUpd: begin
-        upd_n_d = upd_n_q + NeurW'(1);
-        if (upd_n_q == NeurW'(N - 1)) begin
+        upd_n_d = upd_n_q + NeurW'(upd_go);
+        if (upd_go && upd_n_q == NeurW'(N - 1)) begin
           state_d = StUpdWait;
         end
       end
@@ -439,8 +488,22 @@ module spl_core #(
       default: state_d = StIdle;
     endcase
 
+    // Chunks below cur_ready_q were last issued two clocks before, so their
+    // writes have landed when the update reads them.
+    if (state_d != StUpd && state_d != StUpdWait) begin
+      cur_ready_d = '0;
+    end else if (sw_act_q && !sw_ahead_q) begin
+      cur_ready_d = {1'b0, sw_chunk_q};
+    end else if (sw_act_d && !sw_ahead_d) begin
+      cur_ready_d = '0;
+    end else begin
+      cur_ready_d = (ChunkW+1)'(N / 8);
+    end
+
     if (clear_q) begin
       cnt_out_dropped_d = '0;
+      bat_cnt_d         = '0;
+      cur_ready_d       = '0;
       cnt_late_d        = '0;
       cnt_acc_sat_d     = '0;
       cnt_overrun_d     = '0;
@@ -489,6 +552,11 @@ module spl_core #(
       sw_chunk_q <= '0;
       sw_set_q   <= 1'b0;
       sw_ahead_q <= 1'b0;
+      sw_row_q   <= '0;
+      sw_nlast_q <= '0;
+      bat_src_q  <= '0;
+      bat_cnt_q  <= '0;
+      cur_ready_q <= '0;
       dirty_q    <= 1'b0;
       ahead_events_q <= '0;
       ahead_sat_q    <= '0;
@@ -507,7 +575,7 @@ module spl_core #(
       tick_q     <= tick_d && !clear_q;
       step_q     <= step_i && !clear_i && !clear_q;
       step_cnt_q <= step_count_i;
-      take_q     <= take && !clear_q;
+      take_q     <= (take || rec_pick || in_pop) && !clear_q;
       take_ahead_q <= take_ahead;
       late_q     <= in_pop && head_late_q && !clear_q;
       head_due_q    <= in_due;
@@ -523,6 +591,11 @@ module spl_core #(
       sw_chunk_q <= sw_chunk_d;
       sw_set_q   <= sw_set_d;
       sw_ahead_q <= sw_ahead_d;
+      sw_row_q   <= sw_row_d;
+      sw_nlast_q <= sw_nlast_d;
+      bat_src_q  <= bat_src_d;
+      bat_cnt_q  <= bat_cnt_d;
+      cur_ready_q <= cur_ready_d;
       dirty_q    <= dirty_d;
       ahead_events_q <= ahead_events_d;
       ahead_sat_q    <= ahead_sat_d;

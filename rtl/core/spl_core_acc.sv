@@ -9,9 +9,10 @@
 // chunk arrive on weights_i (lane j = neuron 8*chunk + j, bits 8j+7..8j) and
 // every lane writes back sat16(acc + w). sat_o counts the lanes that
 // clamped, two clocks later (registered flags, then a registered population
-// count), with sat_tag_o the sw_tag_i of their row. A bank address is read
-// again at the earliest N/8 clocks after its write, so the read-modify-write
-// needs no bypass.
+// count), with sat_tag_o the sw_tag_i of their row. The caller may sweep
+// the same chunk on consecutive clocks (rows swept chunk-major): then the
+// read missed the previous clock's write and stage 1 takes that write's
+// data instead (a registered bypass). Any longer gap reads the memory.
 //
 // Update (two stages): stage 0 presents upd_n_i with upd_valid_i; when
 // upd_n_i is the first neuron of a chunk (n mod 8 = 0) the whole chunk
@@ -62,6 +63,9 @@ module spl_core_acc #(
   logic [7:0]        we;
   logic [ChunkW:0]   waddr;
   logic [127:0]      wdata;
+  logic [127:0]      wdata_q;   // stage 1's write of the previous clock
+  logic              byp_q;     // stage 1 adds to wdata_q instead of rdata
+  logic [127:0]      base;
   logic [7:0]        clamp;
   logic [7:0]        clamp_q;
   logic              clamp_v_q, clamp_tag_q;
@@ -73,6 +77,7 @@ module spl_core_acc #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       sw_v_q     <= 1'b0;
+      byp_q      <= 1'b0;
       sw_tag_q   <= 1'b0;
       sw_addr_q  <= '0;
       upd_rd_q   <= 1'b0;
@@ -80,6 +85,7 @@ module spl_core_acc #(
       upd_lane_q <= '0;
     end else begin
       sw_v_q     <= sw_valid_i && !clr_i;
+      byp_q      <= sw_v_q && sw_addr_q == {sw_set_i, sw_chunk_i};
       sw_tag_q   <= sw_tag_i;
       sw_addr_q  <= {sw_set_i, sw_chunk_i};
       upd_rd_q   <= upd_rd && !clr_i;
@@ -120,6 +126,12 @@ module spl_core_acc #(
   assign upd_acc_o = upd_lane_q == 3'd0 ? rdata[15:0] : keep_q[16*upd_lane_q +: 16];
 
   always_ff @(posedge clk_i) begin
+    wdata_q <= wdata;
+  end
+
+  assign base = byp_q ? wdata_q : rdata;
+
+  always_ff @(posedge clk_i) begin
     if (upd_rd_q) begin
       keep_q <= rdata[127:16];
     end
@@ -129,7 +141,7 @@ module spl_core_acc #(
   for (genvar j = 0; j < 8; j++) begin : g_lane
     logic [16:0] sum;
     always_comb begin
-      sum      = {rdata[16*j+15], rdata[16*j +: 16]} + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
+      sum      = {base[16*j+15], base[16*j +: 16]} + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
       clamp[j] = sw_v_q && sum[16] != sum[15];
       if (clr_i || !sw_v_q) begin
         wdata[16*j +: 16] = '0;
