@@ -22,7 +22,6 @@ module spl_core #(
   localparam int ChanW  = $clog2(E),
   localparam int ChunkW = NeurW - 3,
   localparam int SrcW   = $clog2(E + N),
-  localparam int Batch  = 8,             // rows swept together, chunk by chunk
   // Spikes of t from neurons below this are swept ahead during the update of
   // t (a row then ends before the update does); later ones wait for t+1.
   localparam int AheadCut = N - 40
@@ -75,49 +74,53 @@ module spl_core #(
   typedef enum logic [2:0] {
     StIdle,
     StZero,     // zeroing this timestep's accumulator set before a re-sweep
-    StIn,       // sweeping the recurrent spikes of t-1 not swept ahead, then the input events due
+    StIn,       // gathering the input events due into the sweep list, sweeping it
     StUpd,      // issuing neurons 0..N-1 into the update pipeline
-    StUpdWait,  // update pipeline and the recurrent sweep ahead draining
+    StUpdWait,  // update pipeline and the row swept ahead draining
     StClear     // zeroing state and accumulators
   } state_e;
+
+  // The sweep list: the sources to sweep for a timestep, in the spec's order
+  // (recurrent spikes of t-1 ascending, then the input events due in arrival
+  // order). Two halves of 2^SrcW entries, half T[0] for timestep T: while
+  // timestep t sweeps its half, its update writes its spikes into the other.
+  localparam int IdxW = SrcW;
 
   state_e            state_d, state_q;
   logic [31:0]       time_d, time_q;
   logic [31:0]       owed_d, owed_q;
   logic [31:0]       div_d, div_q;
-  logic [NeurW:0]    rec_idx_d, rec_idx_q;   // next list entry to sweep
-  logic [NeurW:0]    rec_wr_d, rec_wr_q;     // spikes of the last update so far
-  logic [NeurW:0]    rec_vis_d, rec_vis_q;   // rec_wr_q a clock later: entries readable
+  logic [IdxW-1:0]   lst_idx_d, lst_idx_q;   // next list entry to sweep
+  logic [IdxW-1:0]   lst_wr_d, lst_wr_q;     // list entries written
+  logic [IdxW-1:0]   lst_vis_d, lst_vis_q;   // lst_wr_q a clock later: entries readable
   logic [NeurW-1:0]  upd_n_d, upd_n_q;
   logic [NeurW-1:0]  clr_n_d, clr_n_q;
 
-  // Sweep engine: stage 0 of the crossbar/accumulator pipeline. A row is
-  // held (not issued) on the clocks the update reads an accumulator chunk.
-  // A sweep is a batch of 1..Batch rows swept chunk-major: chunk 0 of every
-  // row, then chunk 1, ... (each accumulator still sees the rows in order).
+  // Sweep engine: stage 0 of the crossbar/accumulator pipeline. A sweep is
+  // a pass over list entries [sw_beg_q, sw_end_q) of one half, chunk-major:
+  // chunk 0 of every row, then chunk 1, ... (every accumulator still sees
+  // the rows in order). The engine holds (issues nothing) on the clocks the
+  // update reads an accumulator chunk. The list output always shows entry
+  // sw_nxt_q (raddr is its next value), the row issued after this one.
   logic              sw_act_d, sw_act_q;
+  logic              sw_set_d, sw_set_q;      // accumulator set and list half of the pass
+  logic              sw_ahead_d, sw_ahead_q;  // a recurrent row swept ahead for t+1
   logic [SrcW-1:0]   sw_src_d, sw_src_q;      // source of the row issued now
   logic [ChunkW-1:0] sw_chunk_d, sw_chunk_q;
-  logic [2:0]        sw_row_d, sw_row_q;      // row within the batch
-  logic [2:0]        sw_nlast_d, sw_nlast_q;  // last row of the batch
-  logic [Batch*SrcW-1:0] bat_src_d, bat_src_q;  // the batch's sources, row r at SrcW*r
-  logic [3:0]        bat_cnt_d, bat_cnt_q;    // input rows gathered so far
-  logic              gather_end;
-  logic              gathering;
-  logic              rec_pick;                // a recurrent row joins the batch
-  logic              rec_more;                // list entries not swept yet
-  logic [ChunkW:0]   cur_ready_d, cur_ready_q;  // chunks of set t[0] final for the update
-  logic              upd_go;                  // a neuron enters the update this clock
-  logic              sw_set_d, sw_set_q;      // accumulator set of the row
-  logic              sw_ahead_d, sw_ahead_q;  // a recurrent row swept ahead for t+1
+  logic [IdxW-1:0]   sw_beg_d, sw_beg_q;
+  logic [IdxW-1:0]   sw_end_d, sw_end_q;
+  logic [IdxW-1:0]   sw_nxt_d, sw_nxt_q;
+  logic [IdxW-1:0]   sw_nxt_inc;
   logic              sw_issue;
   logic              sw_last;
-  logic              sw_ready;
-  logic              take;
-  logic              take_ahead;
-  logic              take_set;
-  logic              src_avail;
-  logic [SrcW-1:0]   src_next;
+  logic              pass_go;                 // a pass starts this clock
+  logic              pass_ahead;
+  logic [IdxW-1:0]   pass_end;
+  logic [IdxW-1:0]   pass_len;
+  logic              lst_more;                // list entries not swept yet
+  logic              gather_end;
+  logic [ChunkW:0]   cur_ready_d, cur_ready_q;  // chunks of set t[0] final for the update
+  logic              upd_go;                  // a neuron enters the update this clock
   logic              upd_rd;                  // the update reads an accumulator chunk
 
   logic [31:0] cnt_in_dropped_q;
@@ -160,8 +163,11 @@ module spl_core #(
   logic             out_push;
   logic [NeurW+31:0] out_head;
 
-  logic [NeurW-1:0] rec_rdata;
-  logic             rec_we;
+  logic             lst_we;
+  logic [IdxW:0]    lst_waddr;
+  logic [SrcW-1:0]  lst_wdata;
+  logic [IdxW:0]    lst_raddr;
+  logic [SrcW-1:0]  lst_rdata;
 
   logic             grant;
   logic             host_re, host_we;
@@ -173,8 +179,9 @@ module spl_core #(
   logic [31:0]      step_cnt_q;
   logic [31:0]      owed_delta;
   logic             finish;
-  logic             take_q, late_q;      // counted a clock later, off the sweep's path
-  logic             take_ahead_q;
+  logic             late_q;              // counted a clock later, off the sweep's path
+  logic [IdxW-1:0]  pass_cnt_q;          // rows of a pass of t (counted a clock later)
+  logic             ahead_take_q;        // a row swept ahead (counted a clock later)
   // The head's due/late test, registered. The head only changes by our own
   // pop (or a clear), so the test is current unless the last clock popped.
   logic             head_due_q, head_late_q, head_stable_q;
@@ -217,7 +224,7 @@ module spl_core #(
   end
 
   // ---------------------------------------------------------------------
-  // FIFOs and the recurrent list
+  // FIFOs and the sweep list
   // ---------------------------------------------------------------------
   assign clr = state_q == StClear;
 
@@ -262,68 +269,75 @@ module spl_core #(
   assign out_neuron_o = out_head[NeurW+31:32];
   assign out_time_o   = out_head[31:0];
 
-  // The recurrent list holds the spikes of the last update, in ascending
-  // order. It is read at the index it will have after this clock, so its
-  // output shows entry rec_idx_q; an entry is read only from the clock
-  // after the one that wrote it (rec_vis_q lags rec_wr_q by one clock).
-  assign rec_we = spike;
+  // Written by the update (spikes of t into half !t[0]) and by the input
+  // gathering (events due into half t[0], after the spikes of t-1); never
+  // both at once. An entry is read only from the clock after the one that
+  // wrote it (lst_vis_q lags lst_wr_q; a pass starts two clocks after the
+  // last event joined).
+  assign lst_we    = spike || in_pop;
+  assign lst_waddr = {spike ? !time_q[0] : time_q[0], lst_wr_q};
+  assign lst_wdata = spike ? SrcW'(E) + SrcW'(spike_n) : SrcW'(in_head[ChanW+15:16]);
+  assign lst_raddr = sw_act_d ? {sw_set_d, sw_nxt_d}
+                              : {state_q == StUpd ? !time_q[0] : time_q[0], lst_idx_d};
 
   spl_ram_1r1w #(
-    .Width (NeurW),
-    .Depth (N)
-  ) u_rec_list (
+    .Width (SrcW),
+    .Depth (2 << IdxW)
+  ) u_list (
     .clk_i   (clk_i),
-    .we_i    (rec_we),
-    .waddr_i (rec_wr_q[NeurW-1:0]),
-    .wdata_i (spike_n),
+    .we_i    (lst_we),
+    .waddr_i (lst_waddr),
+    .wdata_i (lst_wdata),
     .re_i    (1'b1),
-    .raddr_i (rec_idx_d[NeurW-1:0]),
-    .rdata_o (rec_rdata)
+    .raddr_i (lst_raddr),
+    .rdata_o (lst_rdata)
   );
 
   // ---------------------------------------------------------------------
   // Sequencer
   // ---------------------------------------------------------------------
   // Timestep t accumulates into set t[0]. The recurrent spikes of t are
-  // swept into set !t[0] while the update of t runs (they come out in
-  // ascending order, as the spec sweeps them at the start of t+1); t ends
-  // when that sweep is done. The input sweep of t+1 then follows it, as the
-  // spec orders them. Weights written between the timesteps invalidate the
-  // sweep ahead: t+1 zeroes its set and sweeps the list again.
-  //
-  // The input events due are popped into a batch (up to Batch at a time)
-  // and swept chunk-major, so that chunk c of set t[0] is final soon after
-  // the batch starts; the update enters neuron 8c only once chunk c is
-  // final (cur_ready_q > c), so it runs alongside the last input batch.
-  // Recurrent rows are batches of one, taken from the list as they come.
-  assign upd_go    = state_q == StUpd && (upd_n_q[2:0] != 3'd0 || {1'b0, upd_n_q[NeurW-1:3]} < cur_ready_q);
+  // swept into set !t[0] one row at a time while the update of t runs (they
+  // come out in ascending order, as the spec sweeps them at the start of
+  // t+1), as long as a row ends before the update does. Timestep t+1 then
+  // appends its input events due to the list and sweeps the rest of it in
+  // one pass, chunk-major, so that chunk c of set t[0] is final early; the
+  // update enters neuron 8c only once chunk c is final (cur_ready_q > c), so
+  // it runs alongside that pass. Weights written between the timesteps
+  // invalidate the sweep ahead: t+1 then zeroes its set and sweeps the whole
+  // list again.
+  assign upd_go   = state_q == StUpd
+                    && (upd_n_q[2:0] != 3'd0 || {1'b0, upd_n_q[NeurW-1:3]} < cur_ready_q);
   assign upd_valid = upd_go;
-  assign upd_rd    = upd_go && upd_n_q[2:0] == 3'd0;
-  assign sw_issue  = sw_act_q && !upd_rd;
-  assign sw_last   = sw_issue && sw_chunk_q == '1 && sw_row_q == sw_nlast_q;
-  assign sw_ready  = !sw_act_q || sw_last;
+  assign upd_rd   = upd_go && upd_n_q[2:0] == 3'd0;
+  assign sw_issue = sw_act_q && !upd_rd;
+  // The row issued now is the pass's last of its chunk when the next wraps.
+  assign sw_last  = sw_issue && sw_chunk_q == '1 && sw_nxt_q == sw_beg_q;
+  assign sw_nxt_inc = sw_nxt_q + IdxW'(1);
+
+  assign lst_more = lst_idx_q != lst_vis_q;
+  // Gathering (StIn, engine idle): the events due join the list one per two
+  // clocks (the head's test is registered). A pass holds at most 2^IdxW - 1
+  // rows; more events due wait for the next pass.
+  assign in_pop     = state_q == StIn && !sw_act_q && head_due_q && head_stable_q
+                      && lst_wr_q + IdxW'(1) != lst_idx_q;
+  assign gather_end = state_q == StIn && !sw_act_q && head_stable_q && !in_pop;
 
   always_comb begin
-    src_avail  = 1'b0;
-    src_next   = SrcW'(E) + SrcW'(rec_rdata);
-    take_ahead = 1'b0;
-    take_set   = time_q[0];
+    pass_go    = 1'b0;
+    pass_ahead = 1'b0;
+    pass_end   = lst_vis_q;
     if (state_q == StUpd && upd_n_q < NeurW'(AheadCut)) begin
-      src_avail  = rec_more;
-      take_ahead = 1'b1;
-      take_set   = !time_q[0];
+      // One spike row ahead, once the engine is idle (the list must have
+      // shown entry lst_idx_q for a clock).
+      pass_go    = lst_more && !sw_act_q;
+      pass_ahead = 1'b1;
+      pass_end   = lst_idx_q + IdxW'(1);
+    end else if (gather_end) begin
+      pass_go = lst_more;
     end
   end
-
-  // Gathering a batch (StIn, engine idle): the recurrent spikes of t-1 not
-  // swept ahead, in order, then the input events due, in arrival order.
-  assign rec_more   = rec_idx_q != rec_vis_q;
-  assign take       = src_avail && sw_ready;
-  assign gathering  = state_q == StIn && !sw_act_q && bat_cnt_q != 4'(Batch);
-  assign rec_pick   = gathering && rec_more;
-  assign in_pop     = gathering && !rec_more && head_due_q && head_stable_q;
-  assign gather_end = state_q == StIn && !sw_act_q && head_stable_q
-                      && (bat_cnt_q == 4'(Batch) || (!rec_more && !head_due_q));
+  assign pass_len = pass_end - lst_idx_q;
 
   // Real-time tick divider. The tick and the step request are registered
   // before they reach the owed-timestep counter, to keep the adders apart.
@@ -339,7 +353,7 @@ module spl_core #(
     end
   end
 
-  assign finish = state_q == StUpdWait && !nrn_busy && !spike && rec_vis_q == rec_wr_q
+  assign finish = state_q == StUpdWait && !nrn_busy && !spike && lst_vis_q == lst_wr_q
                   && !sw_act_q && !acc_busy;
   assign start  = state_q == StIdle && (owed_q != '0 || (step_q && step_cnt_q != '0) || tick_q);
   always_comb begin
@@ -353,45 +367,26 @@ module spl_core #(
   always_comb begin
     state_d    = state_q;
     time_d     = time_q;
-    rec_idx_d  = rec_idx_q;
-    rec_wr_d   = rec_wr_q;
-    rec_vis_d  = rec_wr_q;
+    lst_idx_d  = lst_idx_q;
+    lst_wr_d   = lst_wr_q + IdxW'(lst_we);
+    lst_vis_d  = lst_wr_q;
     upd_n_d    = upd_n_q;
     clr_n_d    = clr_n_q;
     sw_act_d   = sw_act_q;
-    sw_src_d   = sw_src_q;
     sw_set_d   = sw_set_q;
     sw_ahead_d = sw_ahead_q;
+    sw_src_d   = sw_src_q;
     sw_chunk_d = sw_chunk_q;
-    sw_row_d   = sw_row_q;
-    sw_nlast_d = sw_nlast_q;
-    bat_src_d  = bat_src_q;
-    bat_cnt_d  = bat_cnt_q;
-    if (sw_issue) begin
-      if (sw_row_q == sw_nlast_q) begin
-        sw_row_d   = '0;
-        sw_chunk_d = sw_chunk_q + ChunkW'(1);
-        sw_src_d   = bat_src_q[0 +: SrcW];
-      end else begin
-        sw_row_d = sw_row_q + 3'd1;
-        sw_src_d = bat_src_q[SrcW*sw_row_d +: SrcW];
-      end
-    end
-    if (rec_pick) begin
-      bat_src_d[SrcW*bat_cnt_q[2:0] +: SrcW] = SrcW'(E) + SrcW'(rec_rdata);
-      bat_cnt_d = bat_cnt_q + 4'd1;
-      rec_idx_d = rec_idx_q + (NeurW+1)'(1);
-    end else if (in_pop) begin
-      bat_src_d[SrcW*bat_cnt_q[2:0] +: SrcW] = SrcW'(in_head[ChanW+15:16]);
-      bat_cnt_d = bat_cnt_q + 4'd1;
-    end
+    sw_beg_d   = sw_beg_q;
+    sw_end_d   = sw_end_q;
+    sw_nxt_d   = sw_nxt_q;
     dirty_d    = dirty_q || (host_we && mem_space_i == 2'd1);
 
     cnt_out_dropped_d = cnt_out_dropped_q + 32'(spike && out_full);
     cnt_late_d        = cnt_late_q + 32'(late_q);
     cnt_overrun_d     = cnt_overrun_q + 32'(tick_q && (state_q != StIdle || owed_q != '0));
     cnt_spikes_d      = cnt_spikes_q + 32'(spike);
-    ahead_events_d    = ahead_events_q + (NeurW+1)'(take_q && take_ahead_q);
+    ahead_events_d    = ahead_events_q + (NeurW+1)'(ahead_take_q);
     ahead_sat_d       = ahead_sat_q + (acc_sat_ahead ? (NeurW+9)'(acc_sat) : '0);
     if (start) begin
       // Nothing sweeps while idle: the counts of the rows swept ahead join
@@ -403,48 +398,44 @@ module spl_core #(
       ahead_sat_d    = '0;
     end else begin
       cnt_acc_sat_d  = cnt_acc_sat_q + (acc_sat_ahead ? 32'h0 : 32'(acc_sat));
-      cnt_events_d   = cnt_events_q + 32'(take_q && !take_ahead_q);
-      cnt_sops_d     = cnt_sops_q + ((take_q && !take_ahead_q) ? 32'(N) : 32'h0);
+      cnt_events_d   = cnt_events_q + 32'(pass_cnt_q);
+      cnt_sops_d     = cnt_sops_q + 32'(pass_cnt_q) * 32'(N);
     end
 
     owed_d = owed_q + (step_q ? step_cnt_q : 32'h0) + owed_delta;
 
-    // Crossbar rows: the next one starts on the clock after the last chunk
-    // of the current one is read.
-    if (take) begin
+    // The pass: the list shows entry sw_nxt_q; issuing moves it on, and a
+    // wrap to sw_beg_q moves to the next chunk.
+    if (sw_issue) begin
+      sw_src_d = lst_rdata;
+      sw_nxt_d = sw_nxt_inc == sw_end_q ? sw_beg_q : sw_nxt_inc;
+      if (sw_nxt_q == sw_beg_q) begin
+        sw_chunk_d = sw_chunk_q + ChunkW'(1);
+      end
+    end
+    if (pass_go) begin
+      // The list shows entry lst_idx_q now (the read address follows it).
       sw_act_d   = 1'b1;
-      sw_src_d   = src_next;
+      sw_set_d   = pass_ahead ? !time_q[0] : time_q[0];
+      sw_ahead_d = pass_ahead;
+      sw_src_d   = lst_rdata;
       sw_chunk_d = '0;
-      sw_row_d   = '0;
-      sw_nlast_d = '0;
-      sw_set_d   = take_set;
-      sw_ahead_d = take_ahead;
-      bat_src_d[0 +: SrcW] = src_next;
-      rec_idx_d  = rec_idx_q + (NeurW+1)'(1);
-    end else if (gather_end && bat_cnt_q != '0) begin
-      sw_act_d   = 1'b1;
-      sw_src_d   = bat_src_q[0 +: SrcW];
-      sw_chunk_d = '0;
-      sw_row_d   = '0;
-      sw_nlast_d = 3'(bat_cnt_q - 4'd1);
-      sw_set_d   = time_q[0];
-      sw_ahead_d = 1'b0;
-      bat_cnt_d  = '0;
+      sw_beg_d   = lst_idx_q;
+      sw_end_d   = pass_end;
+      sw_nxt_d   = lst_idx_q + IdxW'(1) == pass_end ? lst_idx_q : lst_idx_q + IdxW'(1);
+      lst_idx_d  = pass_end;
     end else if (sw_last) begin
       sw_act_d = 1'b0;
-    end
-    if (spike) begin
-      rec_wr_d = rec_wr_q + (NeurW+1)'(1);
     end
 
     unique case (state_q)
       StIdle: begin
         if (start) begin
           dirty_d = 1'b0;
-          if (dirty_q && rec_idx_q != '0) begin
+          if (dirty_q && lst_idx_q != '0) begin
             state_d   = StZero;
             clr_n_d   = '0;
-            rec_idx_d = '0;
+            lst_idx_d = '0;
           end else begin
             state_d = StIn;
           end
@@ -457,14 +448,14 @@ module spl_core #(
         end
       end
       StIn: begin
-        // No more input is due: the batch starting now (if any) is the
-        // last, and the update starts, held chunk by chunk by cur_ready_q.
-        if (gather_end && !rec_more && !head_due_q) begin
+        // No more input due: the pass starting now (if any) is the last of
+        // t's set, and the update starts, held chunk by chunk.
+        if (gather_end && !head_due_q) begin
           state_d   = StUpd;
           upd_n_d   = '0;
-          rec_wr_d  = '0;
-          rec_vis_d = '0;
-          rec_idx_d = '0;
+          lst_wr_d  = '0;
+          lst_vis_d = '0;
+          lst_idx_d = '0;
         end
       end
       StUpd: begin
@@ -502,8 +493,6 @@ module spl_core #(
 
     if (clear_q) begin
       cnt_out_dropped_d = '0;
-      bat_cnt_d         = '0;
-      cur_ready_d       = '0;
       cnt_late_d        = '0;
       cnt_acc_sat_d     = '0;
       cnt_overrun_d     = '0;
@@ -512,14 +501,15 @@ module spl_core #(
       cnt_sops_d        = '0;
       ahead_events_d    = '0;
       ahead_sat_d       = '0;
+      cur_ready_d       = '0;
       dirty_d   = 1'b0;
       state_d   = StClear;
       clr_n_d   = '0;
       time_d    = '0;
       owed_d    = '0;
-      rec_idx_d = '0;
-      rec_wr_d  = '0;
-      rec_vis_d = '0;
+      lst_idx_d = '0;
+      lst_wr_d  = '0;
+      lst_vis_d = '0;
       sw_act_d  = 1'b0;
     end
   end
@@ -536,26 +526,25 @@ module spl_core #(
       tick_q     <= 1'b0;
       step_q     <= 1'b0;
       step_cnt_q <= '0;
-      take_q     <= 1'b0;
-      take_ahead_q <= 1'b0;
       late_q     <= 1'b0;
+      pass_cnt_q <= '0;
+      ahead_take_q <= 1'b0;
       head_due_q    <= 1'b0;
       head_late_q   <= 1'b0;
       head_stable_q <= 1'b0;
-      rec_idx_q  <= '0;
-      rec_wr_q   <= '0;
-      rec_vis_q  <= '0;
+      lst_idx_q  <= '0;
+      lst_wr_q   <= '0;
+      lst_vis_q  <= '0;
       upd_n_q    <= '0;
       clr_n_q    <= '0;
       sw_act_q   <= 1'b0;
-      sw_src_q   <= '0;
-      sw_chunk_q <= '0;
       sw_set_q   <= 1'b0;
       sw_ahead_q <= 1'b0;
-      sw_row_q   <= '0;
-      sw_nlast_q <= '0;
-      bat_src_q  <= '0;
-      bat_cnt_q  <= '0;
+      sw_src_q   <= '0;
+      sw_chunk_q <= '0;
+      sw_beg_q   <= '0;
+      sw_end_q   <= '0;
+      sw_nxt_q   <= '0;
       cur_ready_q <= '0;
       dirty_q    <= 1'b0;
       ahead_events_q <= '0;
@@ -575,26 +564,25 @@ module spl_core #(
       tick_q     <= tick_d && !clear_q;
       step_q     <= step_i && !clear_i && !clear_q;
       step_cnt_q <= step_count_i;
-      take_q     <= (take || rec_pick || in_pop) && !clear_q;
-      take_ahead_q <= take_ahead;
       late_q     <= in_pop && head_late_q && !clear_q;
+      pass_cnt_q <= (pass_go && !pass_ahead && !clear_q) ? pass_len : '0;
+      ahead_take_q <= pass_go && pass_ahead && !clear_q;
       head_due_q    <= in_due;
       head_late_q   <= in_late;
       head_stable_q <= !in_pop && !clear_q;
-      rec_idx_q  <= rec_idx_d;
-      rec_wr_q   <= rec_wr_d;
-      rec_vis_q  <= rec_vis_d;
+      lst_idx_q  <= lst_idx_d;
+      lst_wr_q   <= lst_wr_d;
+      lst_vis_q  <= lst_vis_d;
       upd_n_q    <= upd_n_d;
       clr_n_q    <= clr_n_d;
       sw_act_q   <= sw_act_d;
-      sw_src_q   <= sw_src_d;
-      sw_chunk_q <= sw_chunk_d;
       sw_set_q   <= sw_set_d;
       sw_ahead_q <= sw_ahead_d;
-      sw_row_q   <= sw_row_d;
-      sw_nlast_q <= sw_nlast_d;
-      bat_src_q  <= bat_src_d;
-      bat_cnt_q  <= bat_cnt_d;
+      sw_src_q   <= sw_src_d;
+      sw_chunk_q <= sw_chunk_d;
+      sw_beg_q   <= sw_beg_d;
+      sw_end_q   <= sw_end_d;
+      sw_nxt_q   <= sw_nxt_d;
       cur_ready_q <= cur_ready_d;
       dirty_q    <= dirty_d;
       ahead_events_q <= ahead_events_d;
