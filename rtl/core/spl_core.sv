@@ -182,9 +182,6 @@ module spl_core #(
   logic             late_q;              // counted a clock later, off the sweep's path
   logic [IdxW-1:0]  pass_cnt_q;          // rows of a pass of t (counted a clock later)
   logic             ahead_take_q;        // a row swept ahead (counted a clock later)
-  // The head's due/late test, registered. The head only changes by our own
-  // pop (or a clear), so the test is current unless the last clock popped.
-  logic             head_due_q, head_late_q, head_stable_q;
 
   // ---------------------------------------------------------------------
   // Host port
@@ -272,8 +269,7 @@ module spl_core #(
   // Written by the update (spikes of t into half !t[0]) and by the input
   // gathering (events due into half t[0], after the spikes of t-1); never
   // both at once. An entry is read only from the clock after the one that
-  // wrote it (lst_vis_q lags lst_wr_q; a pass starts two clocks after the
-  // last event joined).
+  // wrote it (lst_vis_q lags lst_wr_q; a pass starts once it has caught up).
   assign lst_we    = spike || in_pop;
   assign lst_waddr = {spike ? !time_q[0] : time_q[0], lst_wr_q};
   assign lst_wdata = spike ? SrcW'(E) + SrcW'(spike_n) : SrcW'(in_head[ChanW+15:16]);
@@ -316,12 +312,11 @@ module spl_core #(
   assign sw_nxt_inc = sw_nxt_q + IdxW'(1);
 
   assign lst_more = lst_idx_q != lst_vis_q;
-  // Gathering (StIn, engine idle): the events due join the list one per two
-  // clocks (the head's test is registered). A pass holds at most 2^IdxW - 1
-  // rows; more events due wait for the next pass.
-  assign in_pop     = state_q == StIn && !sw_act_q && head_due_q && head_stable_q
-                      && lst_wr_q + IdxW'(1) != lst_idx_q;
-  assign gather_end = state_q == StIn && !sw_act_q && head_stable_q && !in_pop;
+  // Gathering (StIn, engine idle): the events due join the list, one per
+  // clock. A pass holds at most 2^IdxW - 1 rows; more events due wait for
+  // the next pass.
+  assign in_pop     = state_q == StIn && !sw_act_q && in_due && lst_wr_q + IdxW'(1) != lst_idx_q;
+  assign gather_end = state_q == StIn && !sw_act_q && !in_pop && lst_vis_q == lst_wr_q;
 
   always_comb begin
     pass_go    = 1'b0;
@@ -450,7 +445,7 @@ module spl_core #(
       StIn: begin
         // No more input due: the pass starting now (if any) is the last of
         // t's set, and the update starts, held chunk by chunk.
-        if (gather_end && !head_due_q) begin
+        if (gather_end && !in_due) begin
           state_d   = StUpd;
           upd_n_d   = '0;
           lst_wr_d  = '0;
@@ -529,9 +524,6 @@ module spl_core #(
       late_q     <= 1'b0;
       pass_cnt_q <= '0;
       ahead_take_q <= 1'b0;
-      head_due_q    <= 1'b0;
-      head_late_q   <= 1'b0;
-      head_stable_q <= 1'b0;
       lst_idx_q  <= '0;
       lst_wr_q   <= '0;
       lst_vis_q  <= '0;
@@ -564,12 +556,9 @@ module spl_core #(
       tick_q     <= tick_d && !clear_q;
       step_q     <= step_i && !clear_i && !clear_q;
       step_cnt_q <= step_count_i;
-      late_q     <= in_pop && head_late_q && !clear_q;
+      late_q     <= in_pop && in_late && !clear_q;
       pass_cnt_q <= (pass_go && !pass_ahead && !clear_q) ? pass_len : '0;
       ahead_take_q <= pass_go && pass_ahead && !clear_q;
-      head_due_q    <= in_due;
-      head_late_q   <= in_late;
-      head_stable_q <= !in_pop && !clear_q;
       lst_idx_q  <= lst_idx_d;
       lst_wr_q   <= lst_wr_d;
       lst_vis_q  <= lst_vis_d;
