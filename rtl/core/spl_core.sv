@@ -122,6 +122,8 @@ module spl_core #(
   logic [ChunkW:0]   cur_ready_d, cur_ready_q;  // chunks of set t[0] final for the update
   logic              upd_go;                  // a neuron enters the update this clock
   logic              upd_rd;                  // the update reads an accumulator chunk
+  logic              sw_cap;                  // this read is the last to the chunk the update waits for
+  logic              cap_q;                   // its sums are handed to the update now
 
   logic [31:0] cnt_in_dropped_q;
   logic [31:0] cnt_out_dropped_d, cnt_out_dropped_q;
@@ -303,9 +305,14 @@ module spl_core #(
   // invalidate the sweep ahead: t+1 then zeroes its set and sweeps the whole
   // list again.
   assign upd_go   = state_q == StUpd
-                    && (upd_n_q[2:0] != 3'd0 || {1'b0, upd_n_q[NeurW-1:3]} < cur_ready_q);
+                    && (upd_n_q[2:0] != 3'd0 || {1'b0, upd_n_q[NeurW-1:3]} < cur_ready_q || cap_q);
   assign upd_valid = upd_go;
-  assign upd_rd   = upd_go && upd_n_q[2:0] == 3'd0;
+  assign upd_rd   = upd_go && upd_n_q[2:0] == 3'd0 && !cap_q;
+  // While the update waits for chunk c (neuron 8c next, held by
+  // cur_ready_q) the pass of set t[0] sweeps its last row of chunk c: the
+  // sums go straight to the update, which takes the chunk the clock after.
+  assign sw_cap   = state_q == StUpd && !sw_ahead_q && sw_nxt_q == sw_beg_q
+                    && upd_n_q[2:0] == 3'd0 && sw_chunk_q == upd_n_q[NeurW-1:3];
   assign sw_issue = sw_act_q && !upd_rd;
   // The row issued now is the pass's last of its chunk when the next wraps.
   assign sw_last  = sw_issue && sw_chunk_q == '1 && sw_nxt_q == sw_beg_q;
@@ -524,6 +531,7 @@ module spl_core #(
       late_q     <= 1'b0;
       pass_cnt_q <= '0;
       ahead_take_q <= 1'b0;
+      cap_q      <= 1'b0;
       lst_idx_q  <= '0;
       lst_wr_q   <= '0;
       lst_vis_q  <= '0;
@@ -559,6 +567,7 @@ module spl_core #(
       late_q     <= in_pop && in_late && !clear_q;
       pass_cnt_q <= (pass_go && !pass_ahead && !clear_q) ? pass_len : '0;
       ahead_take_q <= pass_go && pass_ahead && !clear_q;
+      cap_q      <= sw_issue && sw_cap && !clear_q;
       lst_idx_q  <= lst_idx_d;
       lst_wr_q   <= lst_wr_d;
       lst_vis_q  <= lst_vis_d;
@@ -626,12 +635,14 @@ module spl_core #(
     .sw_set_i    (sw_set_q),
     .sw_tag_i    (sw_ahead_q),
     .sw_chunk_i  (sw_chunk_q),
+    .sw_cap_i    (sw_cap),
     .weights_i   (weights),
     .sat_o       (acc_sat),
     .sat_tag_o   (acc_sat_ahead),
     .busy_o      (acc_busy),
     .upd_valid_i (upd_valid),
     .upd_set_i   (time_q[0]),
+    .upd_cap_i   (upd_go && cap_q),
     .upd_n_i     (upd_n_q),
     .upd_acc_o   (upd_acc),
     .clr_i       (acc_clr),

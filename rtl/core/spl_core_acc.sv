@@ -22,6 +22,11 @@
 // zeroed in all banks (the write port is free: the sweep read nothing the
 // clock before).
 //
+// Handover: sw_cap_i marks a sweep read whose write is the last one to its
+// chunk while the update waits for that chunk. Stage 1 then writes zeros
+// and keeps the eight sums for the update instead, which takes the chunk
+// with upd_cap_i (no read, no zeroing, no clock taken from the sweep).
+//
 // clr_i zeroes address clr_addr_i in all banks; it wins over the other users.
 module spl_core_acc #(
   parameter int N = 256,
@@ -35,6 +40,7 @@ module spl_core_acc #(
   input  logic              sw_set_i,
   input  logic              sw_tag_i,
   input  logic [ChunkW-1:0] sw_chunk_i,
+  input  logic              sw_cap_i,
   input  logic [63:0]       weights_i,
   output logic [3:0]        sat_o,
   output logic              sat_tag_o,
@@ -42,6 +48,7 @@ module spl_core_acc #(
 
   input  logic              upd_valid_i,
   input  logic              upd_set_i,
+  input  logic              upd_cap_i,
   input  logic [NeurW-1:0]  upd_n_i,
   output logic [15:0]       upd_acc_o,
 
@@ -59,7 +66,10 @@ module spl_core_acc #(
 
   logic [ChunkW:0]   raddr;
   logic [127:0]      rdata;    // bank j in bits 16j+15..16j
-  logic [127:16]     keep_q;   // the chunk read for the update (lanes 1-7)
+  logic [127:0]      keep_q;   // the chunk kept for the update (lane 0: handover only)
+  logic [127:0]      sums;     // stage 1's saturated sums
+  logic              cap_q;    // stage 1 hands its sums over
+  logic              upd_cap_q;
   logic [7:0]        we;
   logic [ChunkW:0]   waddr;
   logic [127:0]      wdata;
@@ -72,7 +82,7 @@ module spl_core_acc #(
   logic [3:0]        sat_d, sat_q;
   logic              sat_v_q, sat_tag_q;
 
-  assign upd_rd = upd_valid_i && upd_n_i[2:0] == 3'd0;
+  assign upd_rd = upd_valid_i && upd_n_i[2:0] == 3'd0 && !upd_cap_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -83,7 +93,11 @@ module spl_core_acc #(
       upd_rd_q   <= 1'b0;
       upd_addr_q <= '0;
       upd_lane_q <= '0;
+      cap_q      <= 1'b0;
+      upd_cap_q  <= 1'b0;
     end else begin
+      cap_q      <= sw_valid_i && sw_cap_i && !clr_i;
+      upd_cap_q  <= upd_cap_i;
       sw_v_q     <= sw_valid_i && !clr_i;
       byp_q      <= sw_v_q && sw_addr_q == {sw_set_i, sw_chunk_i};
       sw_tag_q   <= sw_tag_i;
@@ -123,7 +137,7 @@ module spl_core_acc #(
   assign sat_tag_o = sat_tag_q;
   assign busy_o    = sw_v_q || clamp_v_q || sat_v_q;
   assign raddr     = upd_rd ? {upd_set_i, upd_n_i[NeurW-1:3]} : {sw_set_i, sw_chunk_i};
-  assign upd_acc_o = upd_lane_q == 3'd0 ? rdata[15:0] : keep_q[16*upd_lane_q +: 16];
+  assign upd_acc_o = (upd_lane_q == 3'd0 && !upd_cap_q) ? rdata[15:0] : keep_q[16*upd_lane_q +: 16];
 
   always_ff @(posedge clk_i) begin
     wdata_q <= wdata;
@@ -133,7 +147,9 @@ module spl_core_acc #(
 
   always_ff @(posedge clk_i) begin
     if (upd_rd_q) begin
-      keep_q <= rdata[127:16];
+      keep_q <= rdata;
+    end else if (cap_q) begin
+      keep_q <= sums;
     end
   end
 
@@ -143,13 +159,12 @@ module spl_core_acc #(
     always_comb begin
       sum      = {base[16*j+15], base[16*j +: 16]} + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
       clamp[j] = sw_v_q && sum[16] != sum[15];
-      if (clr_i || !sw_v_q) begin
-        wdata[16*j +: 16] = '0;
-      end else if (sum[16] != sum[15]) begin
-        wdata[16*j +: 16] = sum[16] ? 16'h8000 : 16'h7FFF;
+      if (sum[16] != sum[15]) begin
+        sums[16*j +: 16] = sum[16] ? 16'h8000 : 16'h7FFF;
       end else begin
-        wdata[16*j +: 16] = sum[15:0];
+        sums[16*j +: 16] = sum[15:0];
       end
+      wdata[16*j +: 16] = (clr_i || !sw_v_q || cap_q) ? 16'h0 : sums[16*j +: 16];
     end
   end
 

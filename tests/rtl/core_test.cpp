@@ -358,7 +358,7 @@ TEST_CASE("core: clocks per timestep, idle and with five events") {
   MESSAGE("clocks per timestep: idle ", idle, ", five events ", busy);
   CHECK(sim.counters().events == 500);
   CHECK(idle <= 265);
-  CHECK(busy <= 278);
+  CHECK(busy <= 277);
 }
 
 }  // namespace
