@@ -2,11 +2,14 @@
 // refractory period, an (E+N) x N crossbar of signed 8-bit weights, and the
 // timestep schedule of docs/neuron-model.md, bit for bit.
 //
-// A timestep runs: the recurrent sweep (spikes of t-1, ascending), the input
-// sweep (due input events in arrival order), then the neuron update, one
-// neuron per clock. A sweep reads one crossbar row at eight weights per
-// clock, back to back with the next row. docs/rtl-core.md has the ports,
-// the pipeline and the cycle counts.
+// Every accumulator sees the spec's order: the recurrent rows (spikes of
+// t-1, ascending), the input events due (arrival order), then the neuron
+// update, one neuron per clock. The core overlaps these where no result can
+// change: spikes are swept ahead into a second accumulator set while the
+// update that makes them runs, and a timestep's remaining rows are swept
+// chunk-major (eight weights per clock) alongside its update, which takes
+// each chunk once it is final (see "Sequencer" below). docs/rtl-core.md has
+// the ports, the pipeline and the cycle counts.
 //
 // Host memory port (req/gnt, then rvalid): a request is granted only while
 // the core is idle between timesteps with none owed and no clear running;
