@@ -259,6 +259,30 @@ TEST_CASE("core: a weight written between timesteps reaches the recurrent sweep 
   CHECK(sim.counters().events == 1);
 }
 
+TEST_CASE("core: 256 recurrent rows and 256 inputs in one timestep take two passes and lose nothing") {
+  CoreSim sim;
+  quiet(sim);
+  // All neurons spike at t = 0 and stay refractory. Neuron 0 gets 127 from
+  // each of the 256 spikes (32512), then 127 from each of 256 inputs: the
+  // third input clamps, and so do the 253 after it.
+  for (unsigned n = 0; n < 256; ++n) {
+    set_params(sim, n, Params{.v_thresh = static_cast<int16_t>(-32768), .t_ref = 5});
+    set_weight(sim, kE + n, 0, 127);
+  }
+  for (uint16_t ch = 0; ch < 256; ++ch) {
+    set_weight(sim, ch, 0, 127);
+    CHECK(sim.push_input(ch, 1));
+  }
+  sim.step(1);
+  // A weight write (same value) makes t = 1 sweep all 256 spikes again: 512
+  // rows, one more than a pass holds.
+  set_weight(sim, kE + 0, 0, 127);
+  sim.step(1);
+  CHECK(sim.counters().events == 512);
+  CHECK(sim.counters().sops == 512 * 256);
+  CHECK(sim.counters().acc_saturated == 254);
+}
+
 TEST_CASE("core: a full input FIFO drops and counts") {
   CoreSim sim;
   quiet(sim);
