@@ -1,6 +1,7 @@
 #include "spikelink/core_model.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -10,6 +11,8 @@ namespace {
 std::int16_t sat16(std::int64_t x) {
   return static_cast<std::int16_t>(std::clamp<std::int64_t>(x, -32768, 32767));
 }
+
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min() / 2;
 
 }  // namespace
 
@@ -22,6 +25,40 @@ Core::Core(CoreShape shape)
   if (shape.neurons == 0 || shape.neurons % 8 != 0) throw std::invalid_argument("core: neurons must be a multiple of 8");
   recurrent_.reserve(shape.neurons);
   spiked_now_.reserve(shape.neurons);
+  last_pre_.assign(sources(), kNever);
+  last_post_.assign(shape.neurons, kNever);
+  slot_source_.fill(-1);
+  set_variability({});
+  for (unsigned g = 0; g < kGroups; ++g) set_group(g, GroupConfig{});
+}
+
+std::int8_t Core::effective(std::uint8_t byte) const {
+  return plastic_ ? byte_weight_[byte] : static_cast<std::int8_t>(byte);
+}
+
+void Core::set_plastic(bool on) { plastic_ = on; }
+
+void Core::set_group(unsigned g, const GroupConfig& c) {
+  if (g >= kGroups) throw std::out_of_range("core: synapse group out of range");
+  if (c.tables.levels < 2 || c.tables.levels > kMaxLevels) throw std::invalid_argument("core: levels must be 2..64");
+  groups_[g] = c;
+  for (unsigned level = 0; level < 64; ++level) {
+    const int w = 2 * static_cast<int>(level);
+    byte_weight_[synapse_byte(g, level)] = static_cast<std::int8_t>(c.inhibitory ? -w : w);
+  }
+}
+
+void Core::set_variability(const Variability& v) {
+  if (v.c2c_amp && v.c2c_seed == 0) throw std::invalid_argument("core: the c2c LFSR seed must not be 0");
+  variability_ = v;
+  lfsr_ = v.c2c_seed ? v.c2c_seed : 1;
+}
+
+void Core::set_rate_slot(unsigned k, int source) {
+  if (k >= kRateSlots) throw std::out_of_range("core: rate slot out of range");
+  if (source >= static_cast<int>(sources())) throw std::out_of_range("core: rate slot source out of range");
+  slot_source_[k] = source;
+  slot_history_[k].clear();
 }
 
 void Core::set_params(unsigned n, const NeuronRegs& r) {
@@ -107,6 +144,20 @@ bool Core::push_input(std::uint16_t channel, std::uint32_t target) {
 void Core::sweep(unsigned source) {
   const std::int8_t* row = weights_.data() + static_cast<std::size_t>(source) * shape_.neurons;
   std::int16_t* acc = acc_.data();
+  delivered_.push_back(static_cast<std::uint16_t>(source));
+  if (plastic_) {
+    unsigned sat = 0;
+    for (unsigned m = 0; m < shape_.neurons; ++m) {
+      const int sum = acc[m] + byte_weight_[static_cast<std::uint8_t>(row[m])];
+      const int clamped = std::clamp(sum, -32768, 32767);
+      sat += sum != clamped ? 1u : 0u;
+      acc[m] = static_cast<std::int16_t>(clamped);
+    }
+    counters_.acc_saturated += sat;
+    counters_.sops += shape_.neurons;
+    ++counters_.events;
+    return;
+  }
   // Written so the compiler vectorises it (saturating 16-bit adds).
   unsigned sat = 0;
   for (unsigned m = 0; m < shape_.neurons; ++m) {
@@ -170,9 +221,76 @@ void Core::step(std::uint32_t n) {
       in_fifo_.pop_front();
     }
     update_neurons();
+    if (plastic_) learn();
+    delivered_.clear();
     recurrent_.swap(spiked_now_);
     ++time_;
   }
+}
+
+void Core::learn() {
+  const auto t = static_cast<std::int64_t>(time_);
+  const unsigned nn = shape_.neurons;
+  // Deliveries of t enter the pre-synaptic histories first: a pre spike at
+  // t pairs with a post spike at t (STDP) and counts in its rate window.
+  for (std::uint16_t s : delivered_) {
+    last_pre_[s] = t;
+    for (unsigned k = 0; k < kRateSlots; ++k) {
+      if (slot_source_[k] != s) continue;
+      auto& h = slot_history_[k];
+      h.push_back(t);
+      if (h.size() > kRateHistory) h.pop_front();
+    }
+  }
+  auto apply = [&](unsigned s, unsigned n, bool pot) {
+    std::int8_t& cell = weights_[static_cast<std::size_t>(s) * nn + n];
+    const auto byte = static_cast<std::uint8_t>(cell);
+    const unsigned g = group_of(byte);
+    const unsigned level = pulse(level_of(byte), pot, groups_[g].tables, variability_, s, n, lfsr_);
+    cell = static_cast<std::int8_t>(synapse_byte(g, level));
+    ++(pot ? counters_.pulses_pot : counters_.pulses_dep);
+  };
+  if (learning_) {
+    // 1. Deliveries: a post spike shortly before depresses (STDP).
+    for (std::uint16_t s : delivered_) {
+      for (unsigned n = 0; n < nn; ++n) {
+        const auto byte = static_cast<std::uint8_t>(weights_[static_cast<std::size_t>(s) * nn + n]);
+        const GroupConfig& g = groups_[group_of(byte)];
+        if (g.rule != Rule::kStdp) continue;
+        const std::int64_t d = t - last_post_[n];
+        if (d >= 1 && d <= g.w_minus) apply(s, n, false);
+      }
+    }
+    // 2. Post spikes: STDP potentiation and the rate rule.
+    for (std::uint16_t n : spiked_now_) {
+      for (unsigned s = 0; s < sources(); ++s) {
+        const auto byte = static_cast<std::uint8_t>(weights_[static_cast<std::size_t>(s) * nn + n]);
+        const GroupConfig& g = groups_[group_of(byte)];
+        if (g.rule == Rule::kStdp) {
+          const std::int64_t d = t - last_pre_[s];
+          if (d >= 0 && d <= g.w_plus) apply(s, n, true);
+        } else if (g.rule == Rule::kRate) {
+          int slot = -1;
+          for (unsigned k = 0; k < kRateSlots; ++k) {
+            if (slot_source_[k] == static_cast<int>(s)) slot = static_cast<int>(k);
+          }
+          if (slot < 0) {
+            ++counters_.rate_unslotted;
+            continue;
+          }
+          const auto& h = slot_history_[static_cast<unsigned>(slot)];
+          const auto count = static_cast<unsigned>(
+              std::count_if(h.begin(), h.end(), [&](std::int64_t x) { return x > t - g.rate_window; }));
+          if (count > g.rate_high) {
+            apply(s, n, true);
+          } else if (count < g.rate_low) {
+            apply(s, n, false);
+          }
+        }
+      }
+    }
+  }
+  for (std::uint16_t n : spiked_now_) last_post_[n] = t;
 }
 
 void Core::set_out_ready(bool ready) {
@@ -198,6 +316,11 @@ void Core::clear() {
   out_taken_.clear();
   time_ = 0;
   counters_ = {};
+  delivered_.clear();
+  std::fill(last_pre_.begin(), last_pre_.end(), kNever);
+  std::fill(last_post_.begin(), last_post_.end(), kNever);
+  for (auto& h : slot_history_) h.clear();
+  lfsr_ = variability_.c2c_seed ? variability_.c2c_seed : 1;
 }
 
 }  // namespace spikelink::model

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "spikelink/neuron_params.hpp"
+#include "spikelink/plasticity.hpp"
 
 namespace spikelink::model {
 
@@ -33,6 +34,9 @@ struct CoreCounters {
   std::uint64_t spikes = 0;
   std::uint64_t events = 0;
   std::uint64_t sops = 0;
+  std::uint64_t pulses_pot = 0;      // plasticity: potentiation pulses applied
+  std::uint64_t pulses_dep = 0;      // plasticity: depression pulses applied
+  std::uint64_t rate_unslotted = 0;  // rate-rule evaluations skipped: the source has no slot
   friend bool operator==(const CoreCounters&, const CoreCounters&) = default;
 };
 
@@ -83,9 +87,23 @@ class Core {
 
   const CoreCounters& counters() const { return counters_; }
 
+  // Plasticity (docs/plasticity.md). In plastic mode a synapse byte is
+  // {group, level} and weighs sign * 2 * level; with learning on, the
+  // groups' rules move levels after every timestep.
+  void set_plastic(bool on);
+  bool plastic() const { return plastic_; }
+  void set_group(unsigned g, const GroupConfig& c);
+  const GroupConfig& group(unsigned g) const { return groups_.at(g); }
+  void set_variability(const Variability& v);
+  void set_learning(bool on) { learning_ = on; }  // freeze (false) and resume (true)
+  // Rate-rule history slot k follows `source` (or none, with -1).
+  void set_rate_slot(unsigned k, int source);
+
  private:
   void sweep(unsigned source);
   void update_neurons();
+  void learn();
+  std::int8_t effective(std::uint8_t byte) const;
 
   CoreShape shape_;
   std::vector<NeuronRegs> params_;
@@ -104,6 +122,18 @@ class Core {
   bool out_ready_ = true;
   std::uint64_t time_ = 0;
   CoreCounters counters_;
+
+  bool plastic_ = false;
+  bool learning_ = true;
+  std::array<GroupConfig, kGroups> groups_{};
+  std::array<std::int8_t, 256> byte_weight_{};  // plastic mode: byte -> weight
+  Variability variability_;
+  std::uint32_t lfsr_ = 1;
+  std::vector<std::uint16_t> delivered_;        // sources swept this timestep, in order
+  std::vector<std::int64_t> last_pre_;          // per source: last delivery timestep
+  std::vector<std::int64_t> last_post_;         // per neuron: last spike timestep
+  std::array<int, kRateSlots> slot_source_{};
+  std::array<std::deque<std::int64_t>, kRateSlots> slot_history_{};
 };
 
 }  // namespace spikelink::model
