@@ -91,6 +91,9 @@ void Core::write_mem(Space space, std::uint32_t addr, std::uint16_t word) {
       set_weight(s, n + 1, static_cast<std::int8_t>(word >> 8));
       return;
     }
+    case Space::kPlasticity:
+      write_plasticity(addr, word);
+      return;
     case Space::kState: {
       NeuronState& st = state_.at(addr / 4);
       switch (addr % 4) {
@@ -118,6 +121,8 @@ std::uint16_t Core::read_mem(Space space, std::uint32_t addr) const {
       return static_cast<std::uint16_t>(static_cast<std::uint8_t>(weight(s, n)) |
                                         (static_cast<std::uint8_t>(weight(s, n + 1)) << 8));
     }
+    case Space::kPlasticity:
+      return read_plasticity(addr);
     case Space::kState: {
       const NeuronState& st = state_.at(addr / 4);
       switch (addr % 4) {
@@ -226,6 +231,94 @@ void Core::step(std::uint32_t n) {
     recurrent_.swap(spiked_now_);
     ++time_;
   }
+}
+
+void Core::write_plasticity(std::uint32_t addr, std::uint16_t w) {
+  if (addr == 0x000) {
+    plastic_ = (w & 1u) != 0;
+    learning_ = (w & 2u) != 0;
+  } else if (addr >= 0x001 && addr <= 0x005) {
+    Variability v = variability_;
+    const auto lo = [](std::uint32_t x, std::uint16_t b) { return (x & 0xFFFF0000u) | b; };
+    const auto hi = [](std::uint32_t x, std::uint16_t b) { return (x & 0x0000FFFFu) | (std::uint32_t{b} << 16); };
+    switch (addr) {
+      case 0x001: v.c2c_seed = lo(v.c2c_seed, w); break;
+      case 0x002: v.c2c_seed = hi(v.c2c_seed, w); break;
+      case 0x003: v.d2d_seed = lo(v.d2d_seed, w); break;
+      case 0x004: v.d2d_seed = hi(v.d2d_seed, w); break;
+      default:
+        v.d2d_amp = static_cast<std::uint8_t>(w);
+        v.c2c_amp = static_cast<std::uint8_t>(w >> 8);
+        break;
+    }
+    variability_ = v;
+    if (addr <= 0x002) lfsr_ = v.c2c_seed ? v.c2c_seed : 1;
+  } else if (addr >= 0x010 && addr < 0x010 + 8 * kGroups) {
+    const unsigned g = (addr - 0x010) / 8;
+    GroupConfig c = groups_[g];
+    switch ((addr - 0x010) % 8) {
+      case 0:
+        c.rule = (w & 3u) == 3u ? Rule::kStatic : static_cast<Rule>(w & 3u);  // 3 is reserved
+        c.inhibitory = (w & 4u) != 0;
+        c.tables.levels = std::max(2u, ((w >> 8) & 63u) + 1);
+        break;
+      case 1: c.w_plus = w; break;
+      case 2: c.w_minus = w; break;
+      case 3: c.rate_window = w; break;
+      case 4:
+        c.rate_high = static_cast<std::uint8_t>(w);
+        c.rate_low = static_cast<std::uint8_t>(w >> 8);
+        break;
+      default: return;
+    }
+    set_group(g, c);
+  } else if (addr >= 0x040 && addr < 0x040 + kRateSlots) {
+    const unsigned src = w & 0x1FFu;
+    set_rate_slot(addr - 0x040, (w & 0x8000u) && src < sources() ? static_cast<int>(src) : -1);
+  } else if (addr >= 0x100 && addr < 0x100 + kGroups * kMaxLevels) {
+    const unsigned g = (addr - 0x100) / kMaxLevels;
+    const unsigned level = (addr - 0x100) % kMaxLevels;
+    GroupConfig c = groups_[g];
+    c.tables.pot[level] = static_cast<std::uint8_t>(w);
+    c.tables.dep[level] = static_cast<std::uint8_t>(w >> 8);
+    set_group(g, c);
+  }
+}
+
+std::uint16_t Core::read_plasticity(std::uint32_t addr) const {
+  if (addr == 0x000) return static_cast<std::uint16_t>((plastic_ ? 1u : 0u) | (learning_ ? 2u : 0u));
+  const Variability& v = variability_;
+  switch (addr) {
+    case 0x001: return static_cast<std::uint16_t>(v.c2c_seed);
+    case 0x002: return static_cast<std::uint16_t>(v.c2c_seed >> 16);
+    case 0x003: return static_cast<std::uint16_t>(v.d2d_seed);
+    case 0x004: return static_cast<std::uint16_t>(v.d2d_seed >> 16);
+    case 0x005: return static_cast<std::uint16_t>(v.d2d_amp | (v.c2c_amp << 8));
+    default: break;
+  }
+  if (addr >= 0x010 && addr < 0x010 + 8 * kGroups) {
+    const GroupConfig& c = groups_[(addr - 0x010) / 8];
+    switch ((addr - 0x010) % 8) {
+      case 0:
+        return static_cast<std::uint16_t>(static_cast<unsigned>(c.rule) | (c.inhibitory ? 4u : 0u) |
+                                          ((c.tables.levels - 1) << 8));
+      case 1: return c.w_plus;
+      case 2: return c.w_minus;
+      case 3: return c.rate_window;
+      case 4: return static_cast<std::uint16_t>(c.rate_high | (c.rate_low << 8));
+      default: return 0;
+    }
+  }
+  if (addr >= 0x040 && addr < 0x040 + kRateSlots) {
+    const int src = slot_source_[addr - 0x040];
+    return src < 0 ? std::uint16_t{0} : static_cast<std::uint16_t>(0x8000u | static_cast<unsigned>(src));
+  }
+  if (addr >= 0x100 && addr < 0x100 + kGroups * kMaxLevels) {
+    const GroupConfig& c = groups_[(addr - 0x100) / kMaxLevels];
+    const unsigned level = (addr - 0x100) % kMaxLevels;
+    return static_cast<std::uint16_t>(c.tables.pot[level] | (c.tables.dep[level] << 8));
+  }
+  return 0;
 }
 
 void Core::learn() {

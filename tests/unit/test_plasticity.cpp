@@ -321,3 +321,57 @@ TEST_CASE("plasticity: the tables written by scripts/memristor-tables load and m
   CHECK(t.pot[0] > t.pot[63]);
   CHECK(t.dep[63] > t.dep[0]);
 }
+
+TEST_CASE("plasticity: memory space 2 configures what the setters do, and reads back") {
+  Core a(CoreShape{8, 8, 256, 256});
+  Core b(CoreShape{8, 8, 256, 256});
+  GroupConfig g;
+  g.rule = Rule::kStdp;
+  g.inhibitory = true;
+  g.tables = DeviceTables::linear(32, 24);
+  g.w_plus = 50;
+  g.w_minus = 20;
+  g.rate_window = 500;
+  g.rate_high = 12;
+  g.rate_low = 3;
+  a.set_plastic(true);
+  a.set_learning(false);
+  a.set_group(2, g);
+  a.set_variability({7, 0x12345678, 9, 0xCAFEF00D});
+  a.set_rate_slot(3, 200 - 190);
+
+  const auto w = [&](std::uint32_t addr, std::uint16_t v) { b.write_mem(Space::kPlasticity, addr, v); };
+  w(0x000, 0x1);
+  w(0x001, 0xF00D);
+  w(0x002, 0xCAFE);
+  w(0x003, 0x5678);
+  w(0x004, 0x1234);
+  w(0x005, 0x0907);
+  w(0x010 + 16, 0x1F05);  // STDP, inhibitory, 32 levels
+  w(0x010 + 17, 50);
+  w(0x010 + 18, 20);
+  w(0x010 + 19, 500);
+  w(0x010 + 20, 0x030C);
+  w(0x043, 0x8000 | 10);
+  for (unsigned l = 0; l < 64; ++l) w(0x100 + 128 + l, 24 | (24 << 8));
+  CHECK(b.plastic());
+  CHECK_FALSE(b.learning());
+  CHECK(b.variability().c2c_seed == 0xCAFEF00D);
+  CHECK(b.variability().d2d_seed == 0x12345678);
+  CHECK(b.variability().d2d_amp == 7);
+  CHECK(b.variability().c2c_amp == 9);
+  CHECK(b.rate_slot(3) == 10);
+  CHECK(b.group(2).rule == Rule::kStdp);
+  CHECK(b.group(2).inhibitory);
+  CHECK(b.group(2).tables.levels == 32);
+  CHECK(b.group(2).w_plus == 50);
+  CHECK(b.group(2).rate_low == 3);
+  CHECK(b.group(2).tables.pot == g.tables.pot);
+  for (std::uint32_t addr : {0x000u, 0x001u, 0x002u, 0x005u, 0x020u, 0x024u, 0x043u, 0x180u}) {
+    CAPTURE(addr);
+    CHECK(a.read_mem(Space::kPlasticity, addr) == b.read_mem(Space::kPlasticity, addr));
+  }
+  w(0x010, 0x3F03);  // rule 3 is reserved: static
+  CHECK(b.group(0).rule == Rule::kStatic);
+  CHECK((b.read_mem(Space::kPlasticity, 0x010) & 3) == 0);
+}

@@ -47,7 +47,7 @@ struct CoreSpike {
 };
 
 // Memory spaces of the core's host port (docs/neuron-model.md).
-enum class Space : unsigned { kParams = 0, kWeights = 1, kState = 3 };
+enum class Space : unsigned { kParams = 0, kWeights = 1, kPlasticity = 2, kState = 3 };
 
 class Core {
  public:
@@ -98,11 +98,16 @@ class Core {
   void set_learning(bool on) { learning_ = on; }  // freeze (false) and resume (true)
   // Rate-rule history slot k follows `source` (or none, with -1).
   void set_rate_slot(unsigned k, int source);
+  int rate_slot(unsigned k) const { return slot_source_.at(k); }
+  bool learning() const { return learning_; }
+  const Variability& variability() const { return variability_; }
 
  private:
   void sweep(unsigned source);
   void update_neurons();
   void learn();
+  void write_plasticity(std::uint32_t addr, std::uint16_t word);
+  std::uint16_t read_plasticity(std::uint32_t addr) const;
   std::int8_t effective(std::uint8_t byte) const;
 
   CoreShape shape_;
