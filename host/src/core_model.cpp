@@ -61,10 +61,7 @@ void Core::set_rate_slot(unsigned k, int source) {
   slot_history_[k].clear();
 }
 
-void Core::set_params(unsigned n, const NeuronRegs& r) {
-  if (r.k_leak > kMaxLeak) throw std::invalid_argument("core: k_leak above 32767");
-  params_.at(n) = r;
-}
+void Core::set_params(unsigned n, const NeuronRegs& r) { params_.at(n) = r; }
 
 void Core::set_weight(unsigned s, unsigned n, std::int8_t w) {
   if (s >= sources() || n >= shape_.neurons) throw std::out_of_range("core: synapse out of range");
@@ -78,9 +75,7 @@ void Core::write_mem(Space space, std::uint32_t addr, std::uint16_t word) {
       const unsigned p = addr % kParamWords;
       auto words = to_words(params_.at(n));
       words[p] = word;
-      NeuronRegs r = from_words(words.data());
-      r.k_leak = std::min<std::uint16_t>(r.k_leak, kMaxLeak);
-      params_[n] = r;
+      params_[n] = from_words(words.data());
       return;
     }
     case Space::kWeights: {

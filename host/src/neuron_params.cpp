@@ -19,11 +19,11 @@ std::int16_t mv_to_q88(const char* name, double mv) {
   return static_cast<std::int16_t>(q);
 }
 
-// Per-step decay factor 1 - exp(-dt/tau) in fixed point with `one` = 1.0.
+// Per-step decay factor 1 - exp(-dt/tau) in fixed point with `one` = 1.0;
+// an infinite tau (no decay) is 0.
 std::uint32_t decay_factor(const char* name, double tau, double dt, std::uint32_t one, std::uint32_t max) {
-  if (!(tau > 0.0) || !std::isfinite(tau)) {
-    throw std::invalid_argument(std::string(name) + " must be a positive number of ms");
-  }
+  if (!(tau > 0.0)) throw std::invalid_argument(std::string(name) + " must be a positive number of ms (or inf)");
+  if (std::isinf(tau)) return 0;
   const double k = std::round(static_cast<double>(one) * -std::expm1(-dt / tau));
   return static_cast<std::uint32_t>(std::min(k, static_cast<double>(max)));
 }
@@ -63,7 +63,7 @@ NeuronRegs from_words(const std::uint16_t* w) {
 }
 
 Conversion quantise(const LifParams& p, double dt) {
-  if (!(dt > 0.0)) throw std::invalid_argument("dt must be a positive number of ms");
+  if (!(dt > 0.0) || !std::isfinite(dt)) throw std::invalid_argument("dt must be a positive, finite number of ms");
   Conversion c;
   NeuronRegs& r = c.regs;
   r.v_rest = mv_to_q88("v_rest", p.v_rest);
@@ -72,7 +72,7 @@ Conversion quantise(const LifParams& p, double dt) {
   r.k_leak = static_cast<std::uint16_t>(decay_factor("tau_m", p.tau_m, dt, 32768, kMaxLeak));
 
   const double refr = std::round(p.tau_refrac / dt);
-  if (!(refr >= 0.0 && refr <= 255.0)) {
+  if (!(p.tau_refrac >= 0.0) || !(refr <= 255.0)) {
     throw std::invalid_argument("tau_refrac = " + std::to_string(p.tau_refrac) + " ms is outside 0 .. 255 timesteps");
   }
   r.t_ref = static_cast<std::uint8_t>(refr);
@@ -89,8 +89,10 @@ Conversion quantise(const LifParams& p, double dt) {
     throw std::invalid_argument("a_jump = " + std::to_string(p.a_jump) + " mV is outside 0 .. 255.996 mV");
   }
   r.a_inc = static_cast<std::uint16_t>(ai);
-  r.k_adapt = r.a_inc == 0 && !(p.tau_a > 0.0) ? 0
-                                                 : static_cast<std::uint16_t>(decay_factor("tau_a", p.tau_a, dt, 65536, 65535));
+  // Without adaptation tau_a does not matter; 0 leaves a at rest.
+  r.k_adapt = r.a_inc == 0 && !(p.tau_a > 0.0)
+                  ? std::uint16_t{0}
+                  : static_cast<std::uint16_t>(decay_factor("tau_a", p.tau_a, dt, 65536, 65535));
 
   const LifParams got = realised(r, dt);
   c.report = {
@@ -121,6 +123,7 @@ LifParams realised(const NeuronRegs& r, double dt) {
 
 std::int8_t weight_code(double jump_mv, std::uint8_t w_scale) {
   if (w_scale == 0) throw std::invalid_argument("weight_code: w_scale is 0");
+  if (std::isnan(jump_mv)) throw std::invalid_argument("weight_code: the weight is not a number");
   const double c = std::round(jump_mv * kQ / w_scale);
   return static_cast<std::int8_t>(std::clamp(c, -128.0, 127.0));
 }

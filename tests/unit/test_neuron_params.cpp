@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "spikelink/neuron_params.hpp"
@@ -66,6 +67,26 @@ TEST_CASE("neuron params: out-of-range values are refused with the field's name"
   p = {};
   p.a_jump = -1;
   CHECK(msg(p).find("a_jump") == 0);
+  p = {};
+  p.a_jump = 1;
+  p.tau_a = 0;
+  CHECK(msg(p).find("tau_a") == 0);
+  p = {};
+  p.tau_refrac = -0.4;
+  CHECK(msg(p).find("tau_refrac") == 0);
+  CHECK_THROWS_AS(quantise(LifParams{}, std::numeric_limits<double>::infinity()), std::invalid_argument);
+  CHECK_THROWS_AS(weight_code(std::nan(""), 64), std::invalid_argument);
+}
+
+TEST_CASE("neuron params: an infinite time constant means no leak or no decay") {
+  LifParams p;
+  p.tau_m = std::numeric_limits<double>::infinity();
+  p.a_jump = 1;
+  p.tau_a = std::numeric_limits<double>::infinity();
+  const auto c = quantise(p);
+  CHECK(c.regs.k_leak == 0);
+  CHECK(c.regs.k_adapt == 0);
+  CHECK(std::isinf(realised(c.regs).tau_m));
 }
 
 TEST_CASE("neuron params: a very fast membrane saturates the leak register at 32767") {

@@ -13,7 +13,7 @@ struct NeuronRegs {
   std::int16_t v_rest = 0;     // Q8.8 mV
   std::int16_t v_reset = 0;    // Q8.8 mV
   std::int16_t v_thresh = 0;   // Q8.8 mV
-  std::uint16_t k_leak = 0;    // Q0.15, 0..32767
+  std::uint16_t k_leak = 0;    // Q0.15; quantise() gives 0..32767, above overshoots rest
   std::uint8_t w_scale = 0;    // Q8.8 mV per weight unit
   std::uint8_t t_ref = 0;      // timesteps
   std::uint16_t a_inc = 0;     // Q8.8 mV
