@@ -1,5 +1,5 @@
 // The golden model of the neuron core: bit-exact with rtl/core/, timestep for
-// timestep (docs/neuron-model.md). It also serves model:// devices.
+// timestep (docs/neuron-model.md). model:// devices will run on it.
 #pragma once
 
 #include <cstdint>
