@@ -385,5 +385,75 @@ TEST_CASE("core: clocks per timestep, idle and with five events") {
   CHECK(busy <= 277);
 }
 
+
+TEST_CASE("core: plasticity registers (space 2) reset as documented and read back") {
+  CoreSim sim;
+  CHECK(sim.read_mem(2, 0x000) == 2);  // static mode, learning on
+  CHECK(sim.read_mem(2, 0x001) == 1);  // c2c seed 1
+  CHECK(sim.read_mem(2, 0x002) == 0);
+  CHECK(sim.read_mem(2, 0x003) == 0);
+  CHECK(sim.read_mem(2, 0x005) == 0);
+  for (unsigned g = 0; g < 4; ++g) {
+    CHECK(sim.read_mem(2, 0x010 + 8 * g) == (63u << 8));
+    CHECK(sim.read_mem(2, 0x011 + 8 * g) == 100);
+    CHECK(sim.read_mem(2, 0x012 + 8 * g) == 37);
+    CHECK(sim.read_mem(2, 0x013 + 8 * g) == 1000);
+    CHECK(sim.read_mem(2, 0x014 + 8 * g) == (20 | (5 << 8)));
+    CHECK(sim.read_mem(2, 0x100 + 64 * g) == 0x1010);
+    CHECK(sim.read_mem(2, 0x13F + 64 * g) == 0x1010);
+  }
+  CHECK(sim.read_mem(2, 0x040) == 0);
+  sim.write_mem(2, 0x000, 0xFFFF);
+  sim.write_mem(2, 0x002, 0xA5A5);
+  sim.write_mem(2, 0x004, 0x1234);
+  sim.write_mem(2, 0x005, 0x7F03);
+  sim.write_mem(2, 0x018, 0xFFFF);  // group 1: rule 3 acts and reads as 0
+  sim.write_mem(2, 0x020, 0x0005);  // group 2: levels field 0 keeps two levels
+  sim.write_mem(2, 0x029, 500);     // group 3 W+
+  sim.write_mem(2, 0x02C, 0x0102);  // group 3 thresholds
+  sim.write_mem(2, 0x02D, 0xFFFF);  // word 5: ignored
+  sim.write_mem(2, 0x043, 0x81FF);  // slot 3: source 511
+  sim.write_mem(2, 0x044, 0x0123);  // slot 4: not valid
+  sim.write_mem(2, 0x1C5, 0xBEEF);  // group 3, level 5
+  sim.write_mem(2, 0x0200, 0xFFFF); // outside the map
+  CHECK(sim.read_mem(2, 0x000) == 3);
+  CHECK(sim.read_mem(2, 0x002) == 0xA5A5);
+  CHECK(sim.read_mem(2, 0x004) == 0x1234);
+  CHECK(sim.read_mem(2, 0x005) == 0x7F03);
+  CHECK(sim.read_mem(2, 0x018) == (0x3F00 | 4));
+  CHECK(sim.read_mem(2, 0x020) == (0x0100 | 5));  // rule 1, inhibitory, levels 2
+  CHECK(sim.read_mem(2, 0x029) == 500);
+  CHECK(sim.read_mem(2, 0x02C) == 0x0102);
+  CHECK(sim.read_mem(2, 0x02D) == 0);
+  CHECK(sim.read_mem(2, 0x043) == 0x81FF);
+  CHECK(sim.read_mem(2, 0x044) == 0);
+  CHECK(sim.read_mem(2, 0x1C5) == 0xBEEF);
+  CHECK(sim.read_mem(2, 0x1C4) == 0x1010);
+  CHECK(sim.read_mem(2, 0x0200) == 0);
+  CHECK(sim.read_mem(2, 0x011) == 100);  // other groups untouched
+}
+
+TEST_CASE("core: in plastic mode a byte {group, level} weighs +-2*level by the group's sign") {
+  CoreSim sim;
+  quiet(sim);
+  set_params(sim, 4, Params{.v_thresh = 0x7FFF, .w_scale = 1});
+  set_params(sim, 5, Params{.v_thresh = 0x7FFF, .w_scale = 1});
+  set_weight(sim, 0, 4, static_cast<int8_t>(0x40 | 10));  // group 1, level 10
+  set_weight(sim, 1, 4, static_cast<int8_t>(0x00 | 63));  // group 0, level 63
+  set_weight(sim, 0, 5, static_cast<int8_t>(0xC0 | 7));   // group 3, level 7
+  sim.write_mem(2, 0x018, 0x3F04);                        // group 1 inhibitory
+  sim.write_mem(2, 0x000, 0x0003);                        // plastic, learning on (all groups static)
+  CHECK(sim.push_input(0, 0));
+  CHECK(sim.push_input(1, 0));
+  sim.step(1);
+  CHECK(v_of(sim, 4) == -20 + 126);
+  CHECK(v_of(sim, 5) == 14);
+  sim.write_mem(2, 0x000, 0x0002);  // static again: the bytes are signed weights
+  CHECK(sim.push_input(0, 1));
+  sim.step(1);
+  CHECK(v_of(sim, 4) == 106 + 0x4A);
+  CHECK(v_of(sim, 5) == 14 + static_cast<int8_t>(0xC7));
+}
+
 }  // namespace
 }  // namespace spikelink::rtl_test
