@@ -159,6 +159,7 @@ module spl_core #(
   logic             upd_valid;
   logic             nrn_busy;
   logic             spike;
+  logic             nrn_spike;       // from the pipeline, before the clear mask
   logic [NeurW-1:0] spike_n;
   logic             clr;
   logic             clear_q;         // clear_i, registered
@@ -237,6 +238,9 @@ module spl_core #(
   // FIFOs and the sweep list
   // ---------------------------------------------------------------------
   assign clr = state_q == StClear;
+  // A clear that lands while the pipeline is emitting must not let the
+  // neuron in flight report, count, or queue a recurrent row.
+  assign spike = nrn_spike && !clear_q && !clr;
 
   spl_fifo #(
     .Width (ChanW + 16),
@@ -703,7 +707,7 @@ module spl_core #(
     .upd_valid_i   (upd_valid),
     .upd_n_i       (upd_n_q),
     .acc_i         (upd_acc),
-    .spike_o       (spike),
+    .spike_o       (nrn_spike),
     .spike_n_o     (spike_n),
     .busy_o        (nrn_busy),
     .host_re_i     (host_re && (mem_space_i == 2'd0 || mem_space_i == 2'd3)),

@@ -102,9 +102,18 @@ struct CoreSim::Impl {
   // Runs until no timestep is running or owed and, while the output is ready,
   // every report has been collected.
   void settle(const char* what) {
-    const uint64_t since = cycles;
+    // Stuck means no timestep completed and no report left for a long time,
+    // however long the whole run is.
+    uint64_t since = cycles;
+    uint32_t last_time = top.time_o;
+    std::size_t last_spikes = spikes.size();
     while (top.busy_o || (out_ready && !top.out_empty_o)) {
       tick();
+      if (top.time_o != last_time || spikes.size() != last_spikes) {
+        since = cycles;
+        last_time = top.time_o;
+        last_spikes = spikes.size();
+      }
       check_progress(since, what);
     }
   }
@@ -178,6 +187,20 @@ void CoreSim::step(uint32_t n) {
   m.tick();
   m.top.step_i = 0;
   m.settle("stepping");
+}
+
+void CoreSim::start_steps(uint32_t n) {
+  if (n == 0) return;
+  auto& m = *impl_;
+  m.top.step_count_i = n;
+  m.top.step_i = 1;
+  m.tick();
+  m.top.step_i = 0;
+}
+
+void CoreSim::run_cycles(uint64_t n) {
+  auto& m = *impl_;
+  for (uint64_t i = 0; i < n; ++i) m.tick();
 }
 
 void CoreSim::run_realtime(uint32_t tick_cycles, uint64_t cycles) {

@@ -73,6 +73,10 @@ class CoreSim {
   // Real-time mode: a timestep starts every tick_cycles clocks, for `cycles`
   // clocks; then the mode is switched off and the core finishes the timestep
   // that runs and any that overran ticks still owe.
+  // Starts n timesteps and returns at once (step() waits for them); with
+  // run_cycles() a test can act in the middle of a timestep.
+  void start_steps(uint32_t n);
+  void run_cycles(uint64_t n);
   void run_realtime(uint32_t tick_cycles, uint64_t cycles);
   // clear_i: zeroes state, accumulators, FIFOs, pending recurrent spikes,
   // counters and time (parameters and weights stay). Also forgets the

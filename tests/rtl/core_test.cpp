@@ -386,6 +386,34 @@ TEST_CASE("core: clocks per timestep, idle and with five events") {
 }
 
 
+TEST_CASE("core: a clear in the middle of a timestep leaves no report, count or recurrent row behind") {
+  CoreSim sim;  // all-zero parameters: every neuron fires every timestep
+  for (uint64_t offset = 0; offset < 900; offset += 3) {
+    CAPTURE(offset);
+    sim.start_steps(3);
+    sim.run_cycles(offset);
+    sim.clear();
+    (void)sim.take_spikes();
+    const auto k = sim.counters();
+    CHECK(k.spikes == 0);
+    CHECK(k.events == 0);
+    CHECK(k.out_dropped == 0);
+    CHECK(sim.time() == 0);
+    sim.step(1);
+    CHECK(sim.take_spikes().size() == CoreSim::kNeurons);
+    CHECK(sim.counters().events == 0);  // nothing swept: no row survived the clear
+    CHECK(sim.counters().spikes == CoreSim::kNeurons);
+    sim.clear();
+  }
+}
+
+TEST_CASE("core: a long run of timesteps is not taken for a stuck core") {
+  CoreSim sim;
+  quiet(sim);
+  sim.step(40000);  // about 10.6 M clocks, beyond the harness's no-progress limit
+  CHECK(sim.time() == 40000);
+}
+
 TEST_CASE("core: plasticity registers (space 2) reset as documented and read back") {
   CoreSim sim;
   CHECK(sim.read_mem(2, 0x000) == 2);  // static mode, learning on
