@@ -17,9 +17,7 @@
 //   space 0: neuron parameters, word n*8+p
 //   space 1: weights, word s*(N/2)+n/2 (low byte W[s][n], n even)
 //   space 3: neuron state, word n*4+f (f 0: v, 1: a, 2: r, 3: reads 0)
-//   space 2: plasticity registers (docs/plasticity.md §6, spl_core_plast)
-// In plastic mode (space 2 word 0 bit 0) a crossbar byte {g, level} weighs
-// +-2*level, the sign that of group g.
+//   space 2 reads 0 and ignores writes.
 module spl_core #(
   parameter int N = 256,
   parameter int E = 256,
@@ -73,10 +71,7 @@ module spl_core #(
   output logic [31:0]      cnt_tick_overrun_o,
   output logic [31:0]      cnt_spikes_o,
   output logic [31:0]      cnt_events_o,
-  output logic [31:0]      cnt_sops_o,
-  output logic [31:0]      cnt_pulses_pot_o,
-  output logic [31:0]      cnt_pulses_dep_o,
-  output logic [31:0]      cnt_rate_unslotted_o
+  output logic [31:0]      cnt_sops_o
 );
 
   typedef enum logic [2:0] {
@@ -184,10 +179,7 @@ module spl_core #(
   logic             host_re, host_we;
   logic             rvalid_q;
   logic [1:0]       rspace_q;
-  logic [15:0]      syn_rdata, nrn_rdata, pl_rdata;
-  logic             pl_plastic;
-  logic [3:0]       pl_inh;
-  logic [63:0]      weights_eff;      // the crossbar bytes as the accumulators add them
+  logic [15:0]      syn_rdata, nrn_rdata;
   logic             tick_d, tick_q;      // divider expired (registered)
   logic             step_q;              // step_i, registered
   logic [31:0]      step_cnt_q;
@@ -230,7 +222,7 @@ module spl_core #(
     unique case (rspace_q)
       2'd0, 2'd3: mem_rdata_o = nrn_rdata;
       2'd1:       mem_rdata_o = syn_rdata;
-      default:    mem_rdata_o = pl_rdata;
+      default:    mem_rdata_o = '0;
     endcase
   end
 
@@ -397,9 +389,7 @@ module spl_core #(
     sw_beg_d   = sw_beg_q;
     sw_end_d   = sw_end_q;
     sw_nxt_d   = sw_nxt_q;
-    // Space 2 can change how the swept-ahead bytes weigh (plastic mode, a
-    // group's sign): it invalidates the sweep ahead like a weight write.
-    dirty_d    = dirty_q || (host_we && (mem_space_i == 2'd1 || mem_space_i == 2'd2));
+    dirty_d    = dirty_q || (host_we && mem_space_i == 2'd1);
 
     cnt_out_dropped_d = cnt_out_dropped_q + 32'(spike && out_full);
     cnt_late_d        = cnt_late_q + 32'(late_q);
@@ -622,9 +612,6 @@ module spl_core #(
   assign cnt_spikes_o        = cnt_spikes_q;
   assign cnt_events_o        = cnt_events_q;
   assign cnt_sops_o          = cnt_sops_q;
-  assign cnt_pulses_pot_o     = 32'h0;
-  assign cnt_pulses_dep_o     = 32'h0;
-  assign cnt_rate_unslotted_o = 32'h0;
 
   // ---------------------------------------------------------------------
   // Datapath
@@ -646,36 +633,6 @@ module spl_core #(
     .host_rdata_o (syn_rdata)
   );
 
-  // Plastic mode: byte {g, level} weighs sign_g * 2 * level.
-  for (genvar j = 0; j < 8; j++) begin : g_eff
-    logic [7:0] b, mag;
-    assign b   = weights[8*j +: 8];
-    assign mag = {1'b0, b[5:0], 1'b0};
-    assign weights_eff[8*j +: 8] = !pl_plastic ? b : pl_inh[b[7:6]] ? 8'(-mag) : mag;
-  end
-
-  spl_core_plast u_plast (
-    .clk_i          (clk_i),
-    .rst_ni         (rst_ni),
-    .host_re_i      (host_re && mem_space_i == 2'd2),
-    .host_we_i      (host_we && mem_space_i == 2'd2),
-    .host_addr_i    (mem_addr_i),
-    .host_wdata_i   (mem_wdata_i),
-    .host_rdata_o   (pl_rdata),
-    .plastic_o      (pl_plastic),
-    .learn_o        (),
-    .inh_o          (pl_inh),
-    .rule_o         (),
-    .lvl_top_o      (),
-    .c2c_seed_o     (),
-    .d2d_seed_o     (),
-    .d2d_amp_o      (),
-    .c2c_amp_o      (),
-    .slot_valid_o   (),
-    .slot_src_o     (),
-    .c2c_seed_we_o  ()
-  );
-
   spl_core_acc #(
     .N (N)
   ) u_acc (
@@ -686,7 +643,7 @@ module spl_core #(
     .sw_tag_i    (sw_ahead_q),
     .sw_chunk_i  (sw_chunk_q),
     .sw_cap_i    (sw_cap),
-    .weights_i   (weights_eff),
+    .weights_i   (weights),
     .sat_o       (acc_sat),
     .sat_tag_o   (acc_sat_ahead),
     .busy_o      (acc_busy),

@@ -23,11 +23,6 @@ struct CoreCounters {
   uint32_t spikes = 0;
   uint32_t events = 0;
   uint32_t sops = 0;
-  // Plasticity (docs/plasticity.md): programming pulses applied, and post
-  // spikes met by a rate-rule synapse whose source has no rate slot.
-  uint32_t pulses_pot = 0;
-  uint32_t pulses_dep = 0;
-  uint32_t rate_unslotted = 0;
 
   friend bool operator==(const CoreCounters&, const CoreCounters&) = default;
 };
@@ -55,8 +50,7 @@ class CoreSim {
   CoreSim& operator=(CoreSim&&) noexcept;
 
   // One 16-bit word of a memory space (docs/neuron-model.md): 0 parameters
-  // (n*8+p), 1 weights (s*128+n/2), 2 plasticity registers
-  // (docs/plasticity.md §6), 3 state (n*4+{0 v, 1 a, 2 r}). The core
+  // (n*8+p), 1 weights (s*128+n/2), 3 state (n*4+{0 v, 1 a, 2 r}). The core
   // grants an access only between timesteps; these wait for that.
   void write_mem(unsigned space, uint32_t addr, uint16_t data);
   uint16_t read_mem(unsigned space, uint32_t addr);
