@@ -3,6 +3,8 @@
 #include <Vspl_core.h>
 #include <verilated.h>
 
+#include "common/verilated_model.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,15 +25,11 @@ constexpr uint32_t kWeightWords = (CoreSim::kInputs + CoreSim::kNeurons) * CoreS
 
 }  // namespace
 
-struct CoreSim::Impl {
-  VerilatedContext ctx;
-  Vspl_core top{&ctx, "top"};
-  uint64_t cycles = 0;
+struct CoreSim::Impl : VerilatedModel<Vspl_core> {
   bool out_ready = true;
   std::vector<CoreSpike> spikes;
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
-  Impl() {
+  Impl() : VerilatedModel("core sim") {
     top.clk_i = 0;
     top.rst_ni = 0;
     top.mem_req_i = 0;
@@ -46,19 +44,7 @@ struct CoreSim::Impl {
     tick();
   }
 
-  ~Impl() {
-    top.final();
-    if (std::getenv("SPIKELINK_SIM_STATS") != nullptr) {
-      const double s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::fprintf(stderr, "core sim: %llu cycles, %.0f cycles/s\n",
-                   static_cast<unsigned long long>(cycles),
-                   s > 0 ? static_cast<double>(cycles) / s : 0.0);
-    }
-  }
 
-  Impl(const Impl&) = delete;
-  Impl& operator=(const Impl&) = delete;
 
   // One clock. Handshakes are sampled just before the rising edge, when the
   // outputs show the state the edge acts on. Returns whether the core granted

@@ -3,6 +3,8 @@
 #include <Vspl_link_framer.h>
 #include <verilated.h>
 
+#include "common/verilated_model.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,18 +40,14 @@ class Stall {
 
 }  // namespace
 
-struct FramerSim::Impl {
-  VerilatedContext ctx;
-  Vspl_link_framer top{&ctx, "top"};
-  uint64_t cycles = 0;
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+struct FramerSim::Impl : VerilatedModel<Vspl_link_framer> {
   Stall rx_stall;
   Stall tx_stall;
   std::vector<std::vector<uint8_t>> rx_frames;
   std::vector<uint8_t> rx_partial;
   std::vector<uint8_t> tx_wire;
 
-  Impl() {
+  Impl() : VerilatedModel("framer sim") {
     top.clk_i = 0;
     top.rst_ni = 0;
     top.rx_valid_i = 0;
@@ -62,19 +60,7 @@ struct FramerSim::Impl {
     tick();
   }
 
-  ~Impl() {
-    top.final();
-    if (std::getenv("SPIKELINK_SIM_STATS") != nullptr) {
-      const double s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::fprintf(stderr, "framer sim: %llu cycles, %.0f cycles/s\n",
-                   static_cast<unsigned long long>(cycles),
-                   s > 0 ? static_cast<double>(cycles) / s : 0.0);
-    }
-  }
 
-  Impl(const Impl&) = delete;
-  Impl& operator=(const Impl&) = delete;
 
   // One clock. Handshakes are sampled just before the rising edge, when the
   // outputs still show the state the edge acts on. Returns whether the
