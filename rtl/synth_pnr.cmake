@@ -22,26 +22,8 @@ if(NOT DEFINED SEED)
   set(SEED 1)
 endif()
 
-file(MAKE_DIRECTORY "${WORK_DIR}")
-string(REPLACE ";" " " source_args "${SOURCES}")
-set(json "${WORK_DIR}/${TOP}.json")
-set(ys "${WORK_DIR}/${TOP}.ys")
-file(WRITE "${ys}"
-  "read_verilog -sv ${source_args}\n"
-  "synth_ice40 -dsp -top ${TOP} -json ${json}\n"
-  "tee -o ${WORK_DIR}/${TOP}.stat stat\n")
-
-execute_process(COMMAND "${YOSYS}" -q -l "${WORK_DIR}/${TOP}.yosys.log" -s "${ys}"
-  RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "yosys failed (${rc}); see ${WORK_DIR}/${TOP}.yosys.log")
-endif()
-file(STRINGS "${WORK_DIR}/${TOP}.yosys.log" warnings REGEX "[Ww]arning")
-list(FILTER warnings EXCLUDE REGEX "ABC: Warning: The network is combinational")
-if(warnings)
-  list(JOIN warnings "\n  " text)
-  message(FATAL_ERROR "yosys warned about ${TOP}:\n  ${text}\nsee ${WORK_DIR}/${TOP}.yosys.log")
-endif()
+set(SYNTH_FLAGS "-dsp")
+include("${CMAKE_CURRENT_LIST_DIR}/synth_yosys.cmake")
 
 set(pnr_log "${WORK_DIR}/${TOP}.nextpnr.log")
 execute_process(COMMAND "${NEXTPNR}" --up5k --package sg48 --json "${json}"
