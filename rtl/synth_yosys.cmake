@@ -1,13 +1,21 @@
 # Included by synth_fit.cmake and synth_pnr.cmake (cmake -P scripts): runs
 # yosys synth_ice40 on SOURCES with top TOP into WORK_DIR, with SYNTH_FLAGS
-# added, and fails on any yosys warning. Leaves ${json} and the stat report
+# added and the top's parameters set from PARAMS, and fails on any yosys
+# warning. Leaves ${json} and the stat report
 # ${WORK_DIR}/${TOP}.stat.
 file(MAKE_DIRECTORY "${WORK_DIR}")
 string(REPLACE ";" " " source_args "${SOURCES}")
 set(json "${WORK_DIR}/${TOP}.json")
 set(ys "${WORK_DIR}/${TOP}.ys")
+# PARAMS: "name=value;..." parameters of the top.
+set(chparams "")
+foreach(p IN LISTS PARAMS)
+  string(REPLACE "=" " " p "${p}")
+  string(APPEND chparams "chparam -set ${p} ${TOP}\n")
+endforeach()
 file(WRITE "${ys}"
   "read_verilog -sv ${source_args}\n"
+  "${chparams}"
   "synth_ice40 ${SYNTH_FLAGS} -top ${TOP} -json ${json}\n"
   "tee -o ${WORK_DIR}/${TOP}.stat stat\n")
 

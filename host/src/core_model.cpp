@@ -41,6 +41,15 @@ void Core::set_plastic(bool on) { plastic_ = on; }
 void Core::set_group(unsigned g, const GroupConfig& c) {
   if (g >= kGroups) throw std::out_of_range("core: synapse group out of range");
   if (c.tables.levels < 2 || c.tables.levels > kMaxLevels) throw std::invalid_argument("core: levels must be 2..64");
+  const auto window = [](const char* name, std::uint16_t w) {
+    if (w > kMaxWindow) {
+      throw std::invalid_argument(std::string("core: ") + name + " must be 0..16383 timesteps, not " +
+                                  std::to_string(w));
+    }
+  };
+  window("W+", c.w_plus);
+  window("W-", c.w_minus);
+  window("the rate window", c.rate_window);
   groups_[g] = c;
   for (unsigned level = 0; level < 64; ++level) {
     const int w = 2 * static_cast<int>(level);
@@ -61,7 +70,11 @@ void Core::set_rate_slot(unsigned k, int source) {
   slot_history_[k].clear();
 }
 
-void Core::set_params(unsigned n, const NeuronRegs& r) { params_.at(n) = r; }
+void Core::set_params(unsigned n, const NeuronRegs& r) {
+  NeuronRegs& p = params_.at(n);
+  p = r;
+  p.reserved = 0;  // word 7 has no storage in the core: its block RAM went to plasticity (docs/plasticity.md §5)
+}
 
 void Core::set_weight(unsigned s, unsigned n, std::int8_t w) {
   if (s >= sources() || n >= shape_.neurons) throw std::out_of_range("core: synapse out of range");
@@ -75,7 +88,7 @@ void Core::write_mem(Space space, std::uint32_t addr, std::uint16_t word) {
       const unsigned p = addr % kParamWords;
       auto words = to_words(params_.at(n));
       words[p] = word;
-      params_[n] = from_words(words.data());
+      set_params(n, from_words(words.data()));
       return;
     }
     case Space::kWeights: {
@@ -213,7 +226,10 @@ void Core::step(std::uint32_t n) {
   for (std::uint32_t i = 0; i < n; ++i) {
     for (std::uint16_t src : recurrent_) sweep(shape_.inputs + src);
     const auto now16 = static_cast<std::uint16_t>(time_);
-    while (!in_fifo_.empty()) {
+    // At most kMaxDeliveries rows a timestep, spikes of t-1 included: the
+    // RTL's sweep list keeps them all for the learning engine. Events due
+    // beyond that wait for the next timestep (and count as late there).
+    while (!in_fifo_.empty() && delivered_.size() < kMaxDeliveries) {
       const auto ahead = static_cast<std::int16_t>(static_cast<std::uint16_t>(in_fifo_.front().target - now16));
       if (ahead > 0) break;
       if (ahead < 0) ++counters_.late;
@@ -221,7 +237,14 @@ void Core::step(std::uint32_t n) {
       in_fifo_.pop_front();
     }
     update_neurons();
-    if (plastic_) learn();
+    // Histories are recorded in every mode, so switching plastic mode or
+    // learning on needs no warm-up. Deliveries of t enter them before the
+    // pulses (a pre spike at t pairs with a post spike at t and counts in its
+    // rate window); spikes of t after them (depression looks at post spikes
+    // before t).
+    record_deliveries();
+    if (plastic_ && learning_) learn();
+    for (std::uint16_t m : spiked_now_) last_post_[m] = static_cast<std::int64_t>(time_);
     delivered_.clear();
     recurrent_.swap(spiked_now_);
     ++time_;
@@ -257,9 +280,10 @@ void Core::write_plasticity(std::uint32_t addr, std::uint16_t w) {
         c.inhibitory = (w & 4u) != 0;
         c.tables.levels = std::max(2u, ((w >> 8) & 63u) + 1);
         break;
-      case 1: c.w_plus = w; break;
-      case 2: c.w_minus = w; break;
-      case 3: c.rate_window = w; break;
+      // The windows are 14-bit registers: bits 15..14 are not stored.
+      case 1: c.w_plus = w & kMaxWindow; break;
+      case 2: c.w_minus = w & kMaxWindow; break;
+      case 3: c.rate_window = w & kMaxWindow; break;
       case 4:
         c.rate_high = static_cast<std::uint8_t>(w);
         c.rate_low = static_cast<std::uint8_t>(w >> 8);
@@ -316,20 +340,30 @@ std::uint16_t Core::read_plasticity(std::uint32_t addr) const {
   return 0;
 }
 
+// Two slots may hold the same source (the host rewrites them one at a time);
+// the lowest is the source's slot, so a source has exactly one history.
+int Core::slot_of(unsigned source) const {
+  for (unsigned k = 0; k < kRateSlots; ++k) {
+    if (slot_source_[k] == static_cast<int>(source)) return static_cast<int>(k);
+  }
+  return -1;
+}
+
+void Core::record_deliveries() {
+  const auto t = static_cast<std::int64_t>(time_);
+  for (std::uint16_t s : delivered_) {
+    last_pre_[s] = t;
+    const int k = slot_of(s);
+    if (k < 0) continue;
+    auto& h = slot_history_[static_cast<unsigned>(k)];
+    h.push_back(t);
+    if (h.size() > kRateHistory) h.pop_front();
+  }
+}
+
 void Core::learn() {
   const auto t = static_cast<std::int64_t>(time_);
   const unsigned nn = shape_.neurons;
-  // Deliveries of t enter the pre-synaptic histories first: a pre spike at
-  // t pairs with a post spike at t (STDP) and counts in its rate window.
-  for (std::uint16_t s : delivered_) {
-    last_pre_[s] = t;
-    for (unsigned k = 0; k < kRateSlots; ++k) {
-      if (slot_source_[k] != s) continue;
-      auto& h = slot_history_[k];
-      h.push_back(t);
-      if (h.size() > kRateHistory) h.pop_front();
-    }
-  }
   auto apply = [&](unsigned s, unsigned n, bool pot) {
     std::int8_t& cell = weights_[static_cast<std::size_t>(s) * nn + n];
     const auto byte = static_cast<std::uint8_t>(cell);
@@ -338,47 +372,41 @@ void Core::learn() {
     cell = static_cast<std::int8_t>(synapse_byte(g, level));
     ++(pot ? counters_.pulses_pot : counters_.pulses_dep);
   };
-  if (learning_) {
-    // 1. Deliveries: a post spike shortly before depresses (STDP).
-    for (std::uint16_t s : delivered_) {
-      for (unsigned n = 0; n < nn; ++n) {
-        const auto byte = static_cast<std::uint8_t>(weights_[static_cast<std::size_t>(s) * nn + n]);
-        const GroupConfig& g = groups_[group_of(byte)];
-        if (g.rule != Rule::kStdp) continue;
-        const std::int64_t d = t - last_post_[n];
-        if (d >= 1 && d <= g.w_minus) apply(s, n, false);
-      }
+  // 1. Deliveries: a post spike shortly before depresses (STDP).
+  for (std::uint16_t s : delivered_) {
+    for (unsigned n = 0; n < nn; ++n) {
+      const auto byte = static_cast<std::uint8_t>(weights_[static_cast<std::size_t>(s) * nn + n]);
+      const GroupConfig& g = groups_[group_of(byte)];
+      if (g.rule != Rule::kStdp) continue;
+      const std::int64_t d = t - last_post_[n];
+      if (d >= 1 && d <= g.w_minus) apply(s, n, false);
     }
-    // 2. Post spikes: STDP potentiation and the rate rule.
-    for (std::uint16_t n : spiked_now_) {
-      for (unsigned s = 0; s < sources(); ++s) {
-        const auto byte = static_cast<std::uint8_t>(weights_[static_cast<std::size_t>(s) * nn + n]);
-        const GroupConfig& g = groups_[group_of(byte)];
-        if (g.rule == Rule::kStdp) {
-          const std::int64_t d = t - last_pre_[s];
-          if (d >= 0 && d <= g.w_plus) apply(s, n, true);
-        } else if (g.rule == Rule::kRate) {
-          int slot = -1;
-          for (unsigned k = 0; k < kRateSlots; ++k) {
-            if (slot_source_[k] == static_cast<int>(s)) slot = static_cast<int>(k);
-          }
-          if (slot < 0) {
-            ++counters_.rate_unslotted;
-            continue;
-          }
-          const auto& h = slot_history_[static_cast<unsigned>(slot)];
-          const auto count = static_cast<unsigned>(
-              std::count_if(h.begin(), h.end(), [&](std::int64_t x) { return x > t - g.rate_window; }));
-          if (count > g.rate_high) {
-            apply(s, n, true);
-          } else if (count < g.rate_low) {
-            apply(s, n, false);
-          }
+  }
+  // 2. Post spikes: STDP potentiation and the rate rule.
+  for (std::uint16_t n : spiked_now_) {
+    for (unsigned s = 0; s < sources(); ++s) {
+      const auto byte = static_cast<std::uint8_t>(weights_[static_cast<std::size_t>(s) * nn + n]);
+      const GroupConfig& g = groups_[group_of(byte)];
+      if (g.rule == Rule::kStdp) {
+        const std::int64_t d = t - last_pre_[s];
+        if (d >= 0 && d <= g.w_plus) apply(s, n, true);
+      } else if (g.rule == Rule::kRate) {
+        const int slot = slot_of(s);
+        if (slot < 0) {
+          ++counters_.rate_unslotted;
+          continue;
+        }
+        const auto& h = slot_history_[static_cast<unsigned>(slot)];
+        const auto count = static_cast<unsigned>(
+            std::count_if(h.begin(), h.end(), [&](std::int64_t x) { return x > t - g.rate_window; }));
+        if (count > g.rate_high) {
+          apply(s, n, true);
+        } else if (count < g.rate_low) {
+          apply(s, n, false);
         }
       }
     }
   }
-  for (std::uint16_t n : spiked_now_) last_post_[n] = t;
 }
 
 void Core::set_out_ready(bool ready) {

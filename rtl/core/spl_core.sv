@@ -16,11 +16,17 @@
 // a granted read returns its word with mem_rvalid_o on the next clock.
 //   space 0: neuron parameters, word n*8+p
 //   space 1: weights, word s*(N/2)+n/2 (low byte W[s][n], n even)
+//   space 2: plasticity registers and step tables (docs/plasticity.md)
 //   space 3: neuron state, word n*4+f (f 0: v, 1: a, 2: r, 3: reads 0)
-//   space 2 reads 0 and ignores writes.
+// After each timestep's update the learning engine (spl_core_learn) records
+// the spike histories and applies the plasticity pulses; the timestep ends
+// when it is done.
 module spl_core #(
   parameter int N = 256,
   parameter int E = 256,
+  // The learning engine (docs/plasticity.md). Without it space 2 reads 0,
+  // ignores writes, and the synapses are static.
+  parameter bit Plastic = 1'b1,
   localparam int NeurW  = $clog2(N),
   localparam int ChanW  = $clog2(E),
   localparam int ChunkW = NeurW - 3,
@@ -71,7 +77,10 @@ module spl_core #(
   output logic [31:0]      cnt_tick_overrun_o,
   output logic [31:0]      cnt_spikes_o,
   output logic [31:0]      cnt_events_o,
-  output logic [31:0]      cnt_sops_o
+  output logic [31:0]      cnt_sops_o,
+  output logic [31:0]      cnt_pulses_pot_o,
+  output logic [31:0]      cnt_pulses_dep_o,
+  output logic [31:0]      cnt_rate_unslotted_o
 );
 
   typedef enum logic [2:0] {
@@ -80,6 +89,7 @@ module spl_core #(
     StIn,       // gathering the input events due into the sweep list, sweeping it
     StUpd,      // issuing neurons 0..N-1 into the update pipeline
     StUpdWait,  // update pipeline and the row swept ahead draining
+    StLearn,    // the learning engine records histories and applies pulses
     StClear     // zeroing state and accumulators
   } state_e;
 
@@ -181,6 +191,18 @@ module spl_core #(
   logic [1:0]       rspace_q;
   logic [15:0]      syn_rdata, nrn_rdata;
   logic             tick_d, tick_q;      // divider expired (registered)
+  logic [15:0]      lrn_rdata;
+  logic             lrn_busy;
+  logic             lrn_pulse;
+  logic             lrn_plastic;
+  logic [3:0]       lrn_inh;
+  logic [IdxW:0]    lrn_lst_raddr;
+  logic [IdxW-1:0]  del_cnt_q;           // deliveries of this timestep (list half t[0])
+  logic             syn_eng_en, syn_eng_we;
+  logic [13:0]      syn_eng_addr;
+  logic [1:0]       syn_eng_k;
+  logic [15:0]      syn_eng_wdata;
+  logic [63:0]      syn_raw;
   logic             step_q;              // step_i, registered
   logic [31:0]      step_cnt_q;
   logic [31:0]      owed_delta;
@@ -193,7 +215,7 @@ module spl_core #(
   // Host port
   // ---------------------------------------------------------------------
   assign grant     = mem_req_i && state_q == StIdle && owed_q == '0 && !step_q && !tick_q
-                     && !clear_i && !clear_q;
+                     && !clear_i && !clear_q && !lrn_busy;
   assign mem_gnt_o = grant;
   assign host_re   = grant && !mem_we_i;
   assign host_we   = grant && mem_we_i;
@@ -222,7 +244,7 @@ module spl_core #(
     unique case (rspace_q)
       2'd0, 2'd3: mem_rdata_o = nrn_rdata;
       2'd1:       mem_rdata_o = syn_rdata;
-      default:    mem_rdata_o = '0;
+      default:    mem_rdata_o = lrn_rdata;
     endcase
   end
 
@@ -277,13 +299,16 @@ module spl_core #(
 
   // Written by the update (spikes of t into half !t[0]) and by the input
   // gathering (events due into half t[0], after the spikes of t-1); never
-  // both at once. An entry is read only from the clock after the one that
+  // both at once. A half holds at most 2^IdxW - 1 deliveries, so the
+  // learning engine finds every delivery of t in half t[0] and every spike
+  // of t in half !t[0] when the update is done. An entry is read only from the clock after the one that
   // wrote it (lst_vis_q lags lst_wr_q; a pass starts once it has caught up).
   assign lst_we    = spike || in_pop;
   assign lst_waddr = {spike ? !time_q[0] : time_q[0], lst_wr_q};
   assign lst_wdata = spike ? SrcW'(E) + SrcW'(spike_n) : SrcW'(in_head[ChanW+15:16]);
   assign lst_raddr = sw_act_d ? {sw_set_d, sw_nxt_d}
-                              : {state_q == StUpd ? !time_q[0] : time_q[0], lst_idx_d};
+                   : state_q == StLearn ? lrn_lst_raddr
+                   : {state_q == StUpd ? !time_q[0] : time_q[0], lst_idx_d};
 
   spl_ram_1r1w #(
     .Width (SrcW),
@@ -327,10 +352,11 @@ module spl_core #(
 
   assign lst_more = lst_idx_q != lst_vis_q;
   // Gathering (StIn, engine idle): the events due join the list, one per
-  // clock. A pass holds at most 2^IdxW - 1 rows; more events due wait for
-  // the next pass.
-  assign in_pop     = state_q == StIn && !sw_act_q && in_due && lst_wr_q + IdxW'(1) != lst_idx_q;
+  // clock, up to 2^IdxW - 1 deliveries in the timestep (spikes of t-1
+  // included); events due beyond that wait for the next timestep.
+  assign in_pop     = state_q == StIn && !sw_act_q && in_due && lst_wr_q != '1;
   assign gather_end = state_q == StIn && !sw_act_q && !in_pop && lst_vis_q == lst_wr_q;
+  // (An event due left behind by a full list ends the gathering too.)
 
   always_comb begin
     pass_go    = 1'b0;
@@ -364,7 +390,8 @@ module spl_core #(
 
   assign finish = state_q == StUpdWait && !nrn_busy && !spike && lst_vis_q == lst_wr_q
                   && !sw_act_q && !acc_busy;
-  assign start  = state_q == StIdle && (owed_q != '0 || (step_q && step_cnt_q != '0) || tick_q);
+  assign start  = state_q == StIdle && !lrn_busy
+                  && (owed_q != '0 || (step_q && step_cnt_q != '0) || tick_q);
   always_comb begin
     unique case ({tick_q, finish})
       2'b10:   owed_delta = 32'h0000_0001;
@@ -389,7 +416,8 @@ module spl_core #(
     sw_beg_d   = sw_beg_q;
     sw_end_d   = sw_end_q;
     sw_nxt_d   = sw_nxt_q;
-    dirty_d    = dirty_q || (host_we && mem_space_i == 2'd1);
+    // Weights, the plastic mapping or a pulse changed what a row adds.
+    dirty_d    = dirty_q || (host_we && (mem_space_i == 2'd1 || mem_space_i == 2'd2)) || lrn_pulse;
 
     cnt_out_dropped_d = cnt_out_dropped_q + 32'(spike && out_full);
     cnt_late_d        = cnt_late_q + 32'(late_q);
@@ -457,9 +485,10 @@ module spl_core #(
         end
       end
       StIn: begin
-        // No more input due: the pass starting now (if any) is the last of
-        // t's set, and the update starts, held chunk by chunk.
-        if (gather_end && !in_due) begin
+        // No more input due (or the list is full): the pass starting now
+        // (if any) is the last of t's set, and the update starts, held
+        // chunk by chunk.
+        if (gather_end && (!in_due || lst_wr_q == '1)) begin
           state_d   = StUpd;
           upd_n_d   = '0;
           lst_wr_d  = '0;
@@ -475,6 +504,11 @@ module spl_core #(
       end
       StUpdWait: begin
         if (finish) begin
+          state_d = StLearn;
+        end
+      end
+      StLearn: begin
+        if (!lrn_busy) begin
           state_d = StIdle;
           time_d  = time_q + 32'd1;
         end
@@ -539,6 +573,7 @@ module spl_core #(
       pass_cnt_q <= '0;
       ahead_take_q <= 1'b0;
       cap_q      <= 1'b0;
+      del_cnt_q  <= '0;
       lst_idx_q  <= '0;
       lst_wr_q   <= '0;
       lst_vis_q  <= '0;
@@ -575,6 +610,9 @@ module spl_core #(
       pass_cnt_q <= (pass_go && !pass_ahead && !clear_q) ? pass_len : '0;
       ahead_take_q <= pass_go && pass_ahead && !clear_q;
       cap_q      <= sw_issue && sw_cap && !clear_q;
+      if (state_q == StIn && state_d == StUpd) begin
+        del_cnt_q <= lst_wr_q;
+      end
       lst_idx_q  <= lst_idx_d;
       lst_wr_q   <= lst_wr_d;
       lst_vis_q  <= lst_vis_d;
@@ -602,7 +640,8 @@ module spl_core #(
     end
   end
 
-  assign busy_o              = state_q != StIdle || owed_q != '0 || step_q || tick_q || clear_q;
+  assign busy_o              = state_q != StIdle || owed_q != '0 || step_q || tick_q || clear_q
+                               || lrn_busy;
   assign time_o              = time_q;
   assign cnt_in_dropped_o    = cnt_in_dropped_q;
   assign cnt_out_dropped_o   = cnt_out_dropped_q;
@@ -626,6 +665,14 @@ module spl_core #(
     .sw_src_i     (sw_src_q),
     .sw_chunk_i   (sw_chunk_q),
     .weights_o    (weights),
+    .raw_o        (syn_raw),
+    .plastic_i    (lrn_plastic),
+    .inh_i        (lrn_inh),
+    .eng_en_i     (syn_eng_en),
+    .eng_we_i     (syn_eng_we),
+    .eng_addr_i   (syn_eng_addr),
+    .eng_k_i      (syn_eng_k),
+    .eng_wdata_i  (syn_eng_wdata),
     .host_re_i    (host_re && mem_space_i == 2'd1),
     .host_we_i    (host_we && mem_space_i == 2'd1),
     .host_addr_i  (mem_addr_i),
@@ -676,5 +723,57 @@ module spl_core #(
     .clr_i         (clr),
     .clr_n_i       (clr_n_q)
   );
+
+  if (Plastic) begin : g_learn
+    spl_core_learn #(
+      .N (N),
+      .E (E)
+    ) u_learn (
+      .clk_i           (clk_i),
+      .rst_ni          (rst_ni),
+      .host_re_i       (host_re && mem_space_i == 2'd2),
+      .host_we_i       (host_we && mem_space_i == 2'd2),
+      .host_addr_i     (mem_addr_i),
+      .host_wdata_i    (mem_wdata_i),
+      .host_rdata_o    (lrn_rdata),
+      .start_i         (finish),
+      .clear_i         (clear_q),
+      .time_i          (time_q[14:0]),
+      .del_cnt_i       (del_cnt_q),
+      .spk_cnt_i       (lst_wr_q),
+      .lst_raddr_o     (lrn_lst_raddr),
+      .lst_rdata_i     (lst_rdata),
+      .syn_en_o        (syn_eng_en),
+      .syn_we_o        (syn_eng_we),
+      .syn_addr_o      (syn_eng_addr),
+      .syn_k_o         (syn_eng_k),
+      .syn_wdata_o     (syn_eng_wdata),
+      .syn_raw_i       (syn_raw),
+      .busy_o          (lrn_busy),
+      .pulse_o         (lrn_pulse),
+      .plastic_o       (lrn_plastic),
+      .inh_o           (lrn_inh),
+      .cnt_pot_o       (cnt_pulses_pot_o),
+      .cnt_dep_o       (cnt_pulses_dep_o),
+      .cnt_unslotted_o (cnt_rate_unslotted_o)
+    );
+  end else begin : g_static
+    logic unused_static;
+    assign unused_static  = ^{del_cnt_q, syn_raw};
+    assign lrn_rdata      = '0;
+    assign lrn_busy       = 1'b0;
+    assign lrn_pulse      = 1'b0;
+    assign lrn_plastic    = 1'b0;
+    assign lrn_inh        = '0;
+    assign lrn_lst_raddr  = '0;
+    assign syn_eng_en     = 1'b0;
+    assign syn_eng_we     = 1'b0;
+    assign syn_eng_addr   = '0;
+    assign syn_eng_k      = '0;
+    assign syn_eng_wdata  = '0;
+    assign cnt_pulses_pot_o     = '0;
+    assign cnt_pulses_dep_o     = '0;
+    assign cnt_rate_unslotted_o = '0;
+  end
 
 endmodule

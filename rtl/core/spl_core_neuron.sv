@@ -84,7 +84,10 @@ module spl_core_neuron #(
   assign prm_raddr = upd_valid_i ? upd_n_i : host_prm_n;
   assign st_raddr  = upd_valid_i ? upd_n_i : host_st_n;
 
-  for (genvar p = 0; p < 8; p++) begin : g_prm
+  // Word 7 is reserved: writes are ignored and it reads 0, which keeps its
+  // block RAM for the learning engine.
+  assign prm[127:112] = 16'h0;
+  for (genvar p = 0; p < 7; p++) begin : g_prm
     spl_ram_1r1w #(
       .Width (16),
       .Depth (N)

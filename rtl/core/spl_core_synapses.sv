@@ -8,7 +8,12 @@
 // word is one SPRAM word.
 //
 // Sweep: sw_valid_i with {sw_src_i, sw_chunk_i} reads all four; weights_o
-// (lane j = neuron 8c+j in bits 8j+7..8j) follows one clock later.
+// (lane j = neuron 8c+j in bits 8j+7..8j) follows one clock later, and
+// raw_o shows the stored bytes. In plastic mode (plastic_i) a byte is
+// {group, level} and weighs 2*level, negative for an inhibitory group
+// (inh_i[group]; docs/plasticity.md).
+// Learning engine: eng_en_i reads {s, c} like a sweep (raw_o a clock later)
+// or, with eng_we_i, writes eng_wdata_i into SPRAM eng_k_i there.
 // Host: host_we_i writes host_wdata_i at host_addr_i; host_re_i reads it and
 // host_rdata_o shows it one clock later. The core never overlaps the two.
 module spl_core_synapses #(
@@ -24,6 +29,15 @@ module spl_core_synapses #(
   input  logic [SrcW-1:0]   sw_src_i,
   input  logic [ChunkW-1:0] sw_chunk_i,
   output logic [63:0]       weights_o,
+  output logic [63:0]       raw_o,
+  input  logic              plastic_i,
+  input  logic [3:0]        inh_i,
+
+  input  logic              eng_en_i,
+  input  logic              eng_we_i,
+  input  logic [13:0]       eng_addr_i,
+  input  logic [1:0]        eng_k_i,
+  input  logic [15:0]       eng_wdata_i,
 
   input  logic              host_re_i,
   input  logic              host_we_i,
@@ -35,17 +49,26 @@ module spl_core_synapses #(
   logic [13:0] addr;
   logic [1:0]  host_k_q;
 
-  assign addr = sw_valid_i ? 14'({sw_src_i, sw_chunk_i}) : host_addr_i[15:2];
+  assign addr = sw_valid_i ? 14'({sw_src_i, sw_chunk_i})
+              : eng_en_i ? eng_addr_i : host_addr_i[15:2];
 
   for (genvar k = 0; k < 4; k++) begin : g_spram
     spl_spram_16kx16 u_spram (
       .clk_i   (clk_i),
-      .en_i    (sw_valid_i || host_re_i || (host_we_i && host_addr_i[1:0] == 2'(k))),
-      .we_i    (!sw_valid_i && host_we_i),
+      .en_i    (sw_valid_i || host_re_i || (host_we_i && host_addr_i[1:0] == 2'(k))
+                || (eng_en_i && (!eng_we_i || eng_k_i == 2'(k)))),
+      .we_i    (!sw_valid_i && (host_we_i || eng_we_i)),
       .addr_i  (addr),
-      .wdata_i (host_wdata_i),
-      .rdata_o (weights_o[16*k +: 16])
+      .wdata_i (eng_en_i ? eng_wdata_i : host_wdata_i),
+      .rdata_o (raw_o[16*k +: 16])
     );
+  end
+
+  for (genvar j = 0; j < 8; j++) begin : g_map
+    logic [7:0] b;
+    assign b = raw_o[8*j +: 8];
+    assign weights_o[8*j +: 8] = !plastic_i ? b
+                                 : inh_i[b[7:6]] ? 8'(-{1'b0, b[5:0], 1'b0}) : {1'b0, b[5:0], 1'b0};
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -56,6 +79,6 @@ module spl_core_synapses #(
     end
   end
 
-  assign host_rdata_o = weights_o[16*host_k_q +: 16];
+  assign host_rdata_o = raw_o[16*host_k_q +: 16];
 
 endmodule

@@ -224,6 +224,9 @@ CoreCounters CoreSim::counters() const {
   c.spikes = t.cnt_spikes_o;
   c.events = t.cnt_events_o;
   c.sops = t.cnt_sops_o;
+  c.pulses_pot = t.cnt_pulses_pot_o;
+  c.pulses_dep = t.cnt_pulses_dep_o;
+  c.rate_unslotted = t.cnt_rate_unslotted_o;
   return c;
 }
 

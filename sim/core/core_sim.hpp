@@ -23,6 +23,9 @@ struct CoreCounters {
   uint32_t spikes = 0;
   uint32_t events = 0;
   uint32_t sops = 0;
+  uint32_t pulses_pot = 0;      // plasticity pulses applied (docs/plasticity.md)
+  uint32_t pulses_dep = 0;
+  uint32_t rate_unslotted = 0;  // rate-rule evaluations skipped: the source has no slot
 
   friend bool operator==(const CoreCounters&, const CoreCounters&) = default;
 };
@@ -50,7 +53,8 @@ class CoreSim {
   CoreSim& operator=(CoreSim&&) noexcept;
 
   // One 16-bit word of a memory space (docs/neuron-model.md): 0 parameters
-  // (n*8+p), 1 weights (s*128+n/2), 3 state (n*4+{0 v, 1 a, 2 r}). The core
+  // (n*8+p), 1 weights (s*128+n/2), 2 plasticity (docs/plasticity.md),
+  // 3 state (n*4+{0 v, 1 a, 2 r}). The core
   // grants an access only between timesteps; these wait for that.
   void write_mem(unsigned space, uint32_t addr, uint16_t data);
   uint16_t read_mem(unsigned space, uint32_t addr);

@@ -45,8 +45,8 @@ PlasticSetup make_plastic(Network& net, std::uint64_t seed, bool variability) {
     const double b = static_cast<double>(rng() % 5);
     for (unsigned l = 0; l < 64; ++l) {
       const double x = l / 63.0;
-      const auto pot = static_cast<unsigned>(std::min(255.0, 24 * std::exp(-b * x) + rng() % 4));
-      const auto dep = static_cast<unsigned>(std::min(255.0, 24 * std::exp(-b * (1 - x)) + rng() % 4));
+      const auto pot = static_cast<unsigned>(std::min(255.0, 24 * std::exp(-b * x) + static_cast<double>(rng() % 4)));
+      const auto dep = static_cast<unsigned>(std::min(255.0, 24 * std::exp(-b * (1 - x)) + static_cast<double>(rng() % 4)));
       p.regs.emplace_back(0x100 + 64 * g + l, static_cast<std::uint16_t>(pot | (dep << 8)));
     }
   }

@@ -235,6 +235,79 @@ TEST_CASE("plasticity: a rate synapse whose source has no slot is counted, not c
   CHECK(core.counters().rate_unslotted == 1);
 }
 
+TEST_CASE("plasticity: a source's rate slot is the lowest slot holding it") {
+  // The plastic synapse is weak (level 3): the source, delivered every
+  // timestep, never fires the post neuron; the drivers do.
+  const auto pace = [](Core& core, std::uint32_t from, std::uint32_t to) {
+    for (std::uint32_t t = from; t < to; ++t) core.push_input(kPlastic, t);
+  };
+  SUBCASE("only the lowest slot is read") {
+    Core core = pairing_core(Rule::kRate, 3);
+    core.set_rate_slot(4, kPlastic);
+    pace(core, 0, 30);
+    run_to(core, 30);                  // slot 4 holds 21 deliveries
+    core.set_rate_slot(1, kPlastic);   // slot 1 takes the source over, empty
+    fire_post_at(core, 40);
+    run_to(core, 50);
+    CHECK(core.counters().pulses_dep == 1);  // slot 1 decides: no deliveries
+    CHECK(core.counters().pulses_pot == 0);
+  }
+  SUBCASE("only the lowest slot records; a higher one starts from empty when the lower is cleared") {
+    Core core = pairing_core(Rule::kRate, 3);
+    core.set_rate_slot(1, kPlastic);
+    core.set_rate_slot(4, kPlastic);
+    pace(core, 0, 30);
+    fire_post_at(core, 30);
+    run_to(core, 35);
+    CHECK(core.counters().pulses_pot == 1);  // slot 1: more than 20
+    core.write_mem(Space::kPlasticity, 0x041, 0);
+    CHECK(core.rate_slot(1) == -1);
+    fire_post_at(core, 40);
+    run_to(core, 45);
+    CHECK(core.counters().pulses_dep == 1);  // slot 4 recorded nothing while slot 1 held the source
+    pace(core, 50, 56);
+    fire_post_at(core, 60);
+    run_to(core, 70);
+    CHECK(core.counters().pulses_pot + core.counters().pulses_dep == 2);  // 6 deliveries since: between 5 and 20
+    std::vector<std::uint64_t> times;
+    for (const auto& sp : core.take_spikes()) times.push_back(sp.time);
+    CHECK(times == std::vector<std::uint64_t>{30, 40, 60});
+  }
+}
+
+TEST_CASE("plasticity: histories are recorded in static mode, so switching plastic mode on needs no warm-up") {
+  const auto t = curved();
+  Core core = pairing_core(Rule::kStdp, 20, 32);  // w_scale 32: the drivers fire the post neuron in either mode
+  core.set_plastic(false);
+  const auto byte = core.weight(kPlastic, kPost);
+  core.push_input(kPlastic, 100);
+  fire_post_at(core, 110);
+  run_to(core, 200);
+  CHECK(core.weight(kPlastic, kPost) == byte);  // static: no pulses
+  // The pre spike at 250 is recorded while static; plastic mode comes on
+  // before the post spike at 260, which pairs with it.
+  core.push_input(kPlastic, 250);
+  run_to(core, 255);
+  core.set_plastic(true);
+  fire_post_at(core, 260);
+  run_to(core, 300);
+  const unsigned potentiated = 20 + ((t.pot[20] + 8u) >> 4);
+  CHECK(level_now(core) == potentiated);
+  CHECK(core.counters().pulses_pot == 1);
+  // And a post spike recorded while static depresses a pre spike after it.
+  core.set_plastic(false);
+  fire_post_at(core, 400);
+  run_to(core, 405);
+  core.set_plastic(true);
+  core.push_input(kPlastic, 410);
+  run_to(core, 450);
+  CHECK(level_now(core) == potentiated - ((t.dep[potentiated] + 8u) >> 4));
+  CHECK(core.counters().pulses_dep == 1);
+  std::vector<std::uint64_t> times;
+  for (const auto& sp : core.take_spikes()) times.push_back(sp.time);
+  CHECK(times == std::vector<std::uint64_t>{110, 260, 400});
+}
+
 TEST_CASE("plasticity: frozen learning changes nothing and resumes with its history") {
   Core core = pairing_core(Rule::kStdp, 20);
   core.set_learning(false);
@@ -374,4 +447,51 @@ TEST_CASE("plasticity: memory space 2 configures what the setters do, and reads 
   w(0x010, 0x3F03);  // rule 3 is reserved: static
   CHECK(b.group(0).rule == Rule::kStatic);
   CHECK((b.read_mem(Space::kPlasticity, 0x010) & 3) == 0);
+}
+
+TEST_CASE("plasticity: the windows are 14-bit, and the setter refuses larger ones") {
+  Core core(CoreShape{8, 8, 256, 256});
+  for (std::uint32_t addr : {0x019u, 0x01Au, 0x01Bu}) {  // group 1: W+, W-, rate window
+    CAPTURE(addr);
+    core.write_mem(Space::kPlasticity, addr, 0xFFFF);
+    CHECK(core.read_mem(Space::kPlasticity, addr) == 0x3FFF);
+    core.write_mem(Space::kPlasticity, addr, 0xC000 | 100);
+    CHECK(core.read_mem(Space::kPlasticity, addr) == 100);
+  }
+  CHECK(core.group(1).w_plus == 100);
+  GroupConfig g;
+  g.w_plus = g.w_minus = g.rate_window = 16383;
+  CHECK_NOTHROW(core.set_group(2, g));
+  CHECK(core.group(2).rate_window == 16383);
+  const auto refused = [&](GroupConfig c) {
+    try {
+      core.set_group(3, c);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  GroupConfig big;
+  big.w_plus = 16384;
+  CHECK(refused(big) == "core: W+ must be 0..16383 timesteps, not 16384");
+  big = {};
+  big.w_minus = 20000;
+  CHECK(refused(big) == "core: W- must be 0..16383 timesteps, not 20000");
+  big = {};
+  big.rate_window = 65535;
+  CHECK(refused(big) == "core: the rate window must be 0..16383 timesteps, not 65535");
+  CHECK(core.group(3).w_plus == 100);  // a refused configuration changes nothing
+}
+
+TEST_CASE("plasticity: the widest STDP window pairs across 16383 timesteps") {
+  for (std::uint32_t delta : {16383u, 16384u}) {
+    CAPTURE(delta);
+    Core core = pairing_core(Rule::kStdp, 20);
+    core.write_mem(Space::kPlasticity, 0x019, 0xFFFF);  // group 1: W+ 16383
+    core.push_input(kPlastic, 10);
+    fire_post_at(core, 10 + delta);
+    run_to(core, 20 + delta);
+    CHECK(core.take_spikes().size() == 1);
+    CHECK(core.counters().pulses_pot == (delta <= 16383 ? 1u : 0u));
+  }
 }

@@ -11,6 +11,9 @@
 
 namespace spikelink::model {
 
+// Rows (recurrent spikes and input events) swept in one timestep at most.
+inline constexpr std::size_t kMaxDeliveries = 511;
+
 struct CoreShape {
   unsigned neurons = 256;
   unsigned inputs = 256;
@@ -89,14 +92,17 @@ class Core {
 
   // Plasticity (docs/plasticity.md). In plastic mode a synapse byte is
   // {group, level} and weighs sign * 2 * level; with learning on, the
-  // groups' rules move levels after every timestep.
+  // groups' rules move levels after every timestep. Spike histories are
+  // recorded in every mode.
   void set_plastic(bool on);
   bool plastic() const { return plastic_; }
   void set_group(unsigned g, const GroupConfig& c);
   const GroupConfig& group(unsigned g) const { return groups_.at(g); }
   void set_variability(const Variability& v);
   void set_learning(bool on) { learning_ = on; }  // freeze (false) and resume (true)
-  // Rate-rule history slot k follows `source` (or none, with -1).
+  // Rate-rule history slot k follows `source` (or none, with -1), from an
+  // empty history. A source's slot is the lowest slot that follows it; a
+  // higher slot following the same source records nothing.
   void set_rate_slot(unsigned k, int source);
   int rate_slot(unsigned k) const { return slot_source_.at(k); }
   bool learning() const { return learning_; }
@@ -105,6 +111,8 @@ class Core {
  private:
   void sweep(unsigned source);
   void update_neurons();
+  int slot_of(unsigned source) const;  // the source's rate slot, or -1
+  void record_deliveries();
   void learn();
   void write_plasticity(std::uint32_t addr, std::uint16_t word);
   std::uint16_t read_plasticity(std::uint32_t addr) const;

@@ -18,7 +18,7 @@ struct NeuronRegs {
   std::uint8_t t_ref = 0;      // timesteps
   std::uint16_t a_inc = 0;     // Q8.8 mV
   std::uint16_t k_adapt = 0;   // Q0.16
-  std::uint16_t reserved = 0;  // word 7: stored and read back, no effect yet
+  std::uint16_t reserved = 0;  // word 7: the core stores 0 (writes ignored, reads 0)
   friend bool operator==(const NeuronRegs&, const NeuronRegs&) = default;
 };
 inline constexpr unsigned kParamWords = 8;

@@ -12,6 +12,9 @@ inline constexpr unsigned kMaxLevels = 64;
 inline constexpr unsigned kGroups = 4;
 inline constexpr unsigned kRateSlots = 8;
 inline constexpr unsigned kRateHistory = 21;  // enough to decide "more than 20"
+// W+, W- and the rate window are 14-bit: the RTL's 15-bit timestamps are
+// invalidated at 16384 timesteps old, which no window can then reach.
+inline constexpr std::uint16_t kMaxWindow = 16383;
 
 enum class Rule : std::uint8_t { kStatic = 0, kStdp = 1, kRate = 2 };
 
@@ -31,6 +34,7 @@ struct GroupConfig {
   Rule rule = Rule::kStatic;
   bool inhibitory = false;
   DeviceTables tables = DeviceTables::linear(kMaxLevels, 16);
+  // The windows are 0..kMaxWindow timesteps.
   std::uint16_t w_plus = 100;   // STDP: pre at t_post - w_plus .. t_post potentiates
   std::uint16_t w_minus = 37;   // STDP: post at t_pre - w_minus .. t_pre - 1 depresses
   std::uint16_t rate_window = 1000;

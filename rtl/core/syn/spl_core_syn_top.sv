@@ -11,12 +11,14 @@
 //           3: step          count [31:0]
 //           4: real time     enable [32], tick_cycles [31:0]
 //           5: clear
-//           6: counter       select [3:0] (8: time) to result
+//           6: counter       select [3:0] (0..10 counters, 11..15 time) to result
 //           7: output spike  pop one into result {neuron, time} (bit 47: valid)
 // The 48-bit result register shifts out MSB first on sdo_o while sdo_en_i.
 // This is a test fixture, not the board's link: that one comes with the
 // link layer.
-module spl_core_syn_top (
+module spl_core_syn_top #(
+  parameter bit Plastic = 1'b1
+) (
   input  logic clk_i,
   input  logic rst_ni,
   input  logic sdi_i,
@@ -39,15 +41,15 @@ module spl_core_syn_top (
   logic [15:0] rdata;
   logic [7:0]  out_neuron;
   logic [31:0] out_time, time_now;
-  logic [255:0] cnt;     // counter k in bits 32k+31..32k
+  logic [351:0] cnt;     // counter k (0..10) in bits 32k+31..32k
   logic [31:0] cnt_sel;
 
   assign op = cmd_q[63:60];
 
   always_comb begin
     cnt_sel = time_now;
-    if (!cmd_q[3]) begin
-      cnt_sel = cnt[32*cmd_q[2:0] +: 32];
+    if (cmd_q[3:0] < 4'd11) begin
+      cnt_sel = cnt[32*cmd_q[3:0] +: 32];
     end
   end
 
@@ -100,8 +102,9 @@ module spl_core_syn_top (
   end
 
   spl_core #(
-    .N (256),
-    .E (256)
+    .N       (256),
+    .E       (256),
+    .Plastic (Plastic)
   ) u_core (
     .clk_i               (clk_i),
     .rst_ni              (rst_ni),
@@ -136,7 +139,10 @@ module spl_core_syn_top (
     .cnt_tick_overrun_o  (cnt[32*4 +: 32]),
     .cnt_spikes_o        (cnt[32*5 +: 32]),
     .cnt_events_o        (cnt[32*6 +: 32]),
-    .cnt_sops_o          (cnt[32*7 +: 32])
+    .cnt_sops_o          (cnt[32*7 +: 32]),
+    .cnt_pulses_pot_o    (cnt[32*8 +: 32]),
+    .cnt_pulses_dep_o    (cnt[32*9 +: 32]),
+    .cnt_rate_unslotted_o (cnt[32*10 +: 32])
   );
 
   assign sdo_o   = res_q[47];

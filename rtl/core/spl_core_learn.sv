@@ -1,0 +1,698 @@
+// The learning engine of the neuron core: memory space 2 (the plasticity
+// registers of docs/plasticity.md section 6), the spike histories, and the
+// pulses of section 4, applied by one read-modify-write sequence on the
+// crossbar SPRAMs after each timestep's update.
+//
+// Memories
+//   hist (768 x 16, three EBR): words 0..E+N-1 the last delivery of each
+//     source as {valid, t[14:0]}; words 0x200 + 32k + 0..20 rate slot k's
+//     ring of its last 21 deliveries; words 0x200 + 32i' + 24..31 (i' < 7)
+//     the register shadow that host reads return (section 6's words below
+//     0x100, sanitised as the model reads them back). A neuron's last spike
+//     is not stored: its spikes are delivered as source E+n the timestep
+//     after, so while timestep T learns, last_post(n) = last_pre(E+n) - 1.
+//   tab (256 x 16, one EBR): the step tables, word {g, level}.
+// Timestamps keep 15 bits of time. A scrubber visits history word t mod
+// 1024 every timestep and invalidates a stamp 16384 or more timesteps old,
+// so every valid stamp is younger than 2^15 and its modular age is exact;
+// windows are at most 16383, so the scrubber never changes a decision.
+//
+// Per timestep (start_i, the core idle in its learning state), in order:
+//   A  record the deliveries of t (list half t[0], entries 0..del_cnt_i-1):
+//      last_pre and the rate slot rings (every mode, frozen or not);
+//   B  plastic mode, learning on, some group STDP: for each delivery, each
+//      target with an STDP synapse whose neuron spiked within W- before:
+//      a depression pulse;
+//   C  plastic mode, learning on, some group plastic: for each neuron that
+//      fired at t (list half !t[0]), each source: STDP potentiation or the
+//      rate rule;
+//   E  scrub one history word.
+// A pulse is a table read, the device-to-device offset, 16 LFSR steps when
+// cycle-to-cycle noise is on, then the new level written back.
+module spl_core_learn #(
+  parameter int N = 256,
+  parameter int E = 256,
+  localparam int NeurW = $clog2(N),
+  localparam int SrcW  = $clog2(E + N),
+  localparam int IdxW  = SrcW
+) (
+  input  logic             clk_i,
+  input  logic             rst_ni,
+
+  // Host port, memory space 2 (granted only while busy_o is low)
+  input  logic             host_re_i,
+  input  logic             host_we_i,
+  input  logic [15:0]      host_addr_i,
+  input  logic [15:0]      host_wdata_i,
+  output logic [15:0]      host_rdata_o,   // the clock after host_re_i
+
+  input  logic             start_i,        // learn for timestep time_i
+  input  logic             clear_i,        // forget every history
+  input  logic [14:0]      time_i,
+  input  logic [IdxW-1:0]  del_cnt_i,      // deliveries of t in list half t[0]
+  input  logic [IdxW-1:0]  spk_cnt_i,      // spikes of t in list half !t[0]
+  output logic [IdxW:0]    lst_raddr_o,
+  input  logic [SrcW-1:0]  lst_rdata_i,
+
+  // Crossbar access (the sweep is idle while busy_o)
+  output logic             syn_en_o,
+  output logic             syn_we_o,
+  output logic [13:0]      syn_addr_o,
+  output logic [1:0]       syn_k_o,
+  output logic [15:0]      syn_wdata_o,
+  input  logic [63:0]      syn_raw_i,
+
+  output logic             busy_o,
+  output logic             pulse_o,        // a synapse was written
+  output logic             plastic_o,
+  output logic [3:0]       inh_o,
+
+  output logic [31:0]      cnt_pot_o,
+  output logic [31:0]      cnt_dep_o,
+  output logic [31:0]      cnt_unslotted_o
+);
+
+  localparam logic [1:0] RuleStdp = 2'd1;
+  localparam logic [1:0] RuleRate = 2'd2;
+  localparam int HistDepth = 768;
+  localparam int RingLen   = 21;
+
+  typedef enum logic [4:0] {
+    SInit,       // after reset: default registers and tables
+    SClear,      // histories invalid
+    SRingClr,    // a rate slot was written: its ring invalid
+    SIdle,
+    SPhase,      // dispatch to the next phase
+    SARd, SAWr, SARing,
+    SHead, SHeadW, SRd, SEv,
+    SR0, SR1, SR2, SR3,
+    SP0, SP1, SPL, SP2,
+    SE0, SE1
+  } state_e;
+
+  state_e st_q, st_d;
+  logic [1:0]       ph_q, ph_d;
+  logic [IdxW-1:0]  idx_q, idx_d;
+  logic [SrcW-1:0]  src_q, src_d;
+  logic [NeurW-1:0] n_q, n_d;
+  logic [9:0]       cnt_q, cnt_d;
+  logic [7:0]       pb_q, pb_d;       // the synapse byte a pulse acts on
+  logic [7:0]       po_q, po_d;       // the other byte of its SPRAM word
+  logic             ppot_q, ppot_d;
+  logic [7:0]       q_q, q_d;         // the step, Q4.4, after d2d
+  logic [2:0]       slot_q, slot_d;
+  logic [13:0]      win_q, win_d;
+  logic [4:0]       rcnt_q, rcnt_d;
+
+  // Registers (section 6)
+  logic             plastic_q, learning_q;
+  logic [31:0]      seed_c_q, seed_d_q, lfsr_q, lfsr_d;
+  logic [7:0]       amp_d_q, amp_c_q;
+  logic [7:0]       rule_q;     // group g in bits 2g+1..2g
+  logic [3:0]       inh_q;
+  logic [23:0]      top_q;      // levels - 1, 6 bits a group
+  logic [55:0]      wp_q;       // W+, 14 bits a group
+  logic [55:0]      wm_q;       // W-
+  logic [7:0]       slot_v_q;
+  logic [8*SrcW-1:0] slot_src_q;
+  logic [39:0]      ring_wp_q;  // 5 bits a slot
+  logic [31:0]      cnt_pot_q, cnt_dep_q, cnt_uns_q;
+  logic             cnt_pot_inc, cnt_dep_inc, cnt_uns_inc;
+
+  // Memories' ports
+  logic             h_we;
+  logic [9:0]       h_waddr, h_raddr;
+  logic [15:0]      h_wdata, h_rdata;
+  logic             t_we;
+  logic [7:0]       t_waddr, t_raddr;
+  logic [15:0]      t_wdata, t_rdata;
+
+  spl_ram_1r1w #(.Width (16), .Depth (HistDepth)) u_hist (
+    .clk_i (clk_i), .we_i (h_we), .waddr_i (h_waddr), .wdata_i (h_wdata),
+    .re_i (1'b1), .raddr_i (h_raddr), .rdata_o (h_rdata));
+  spl_ram_1r1w #(.Width (16), .Depth (256)) u_tab (
+    .clk_i (clk_i), .we_i (t_we), .waddr_i (t_waddr), .wdata_i (t_wdata),
+    .re_i (1'b1), .raddr_i (t_raddr), .rdata_o (t_rdata));
+
+  // ---------------------------------------------------------------------
+  // Host decode: register index i (0..55) of a word below 0x100, or a table
+  // word. Shadow word of index i: 0x200 + 32*i[5:3] + 24 + i[2:0].
+  // ---------------------------------------------------------------------
+  logic [8:0]  ha;
+  logic        h_top;       // address below 0x200
+  logic        h_is_tab, h_is_reg;
+  logic [5:0]  h_idx;
+  logic [15:0] h_clean;     // the word as it reads back
+  logic [1:0]  h_g;
+
+  function automatic logic [9:0] shadow_addr(input logic [5:0] i);
+    shadow_addr = {2'b10, i[5:3], 2'b11, i[2:0]};
+  endfunction
+
+  assign ha      = host_addr_i[8:0];
+  assign h_top   = host_addr_i[15:9] == '0;
+  assign h_is_tab = h_top && ha[8];
+  assign h_g     = ha[4:3] - 2'd2;
+  always_comb begin
+    h_is_reg = 1'b0;
+    h_idx    = ha[5:0];
+    if (h_top && !ha[8] && ha[7:6] == 2'b00) begin
+      if (ha[5:0] <= 6'h05) begin
+        h_is_reg = 1'b1;
+      end else if (ha[5:4] != 2'b00 && ha[5:4] != 2'b11 && ha[2:0] <= 3'd4) begin
+        h_is_reg = 1'b1;                       // 0x10..0x2F, fields 0..4
+      end
+    end else if (h_top && !ha[8] && ha[7:3] == 5'b01000) begin
+      h_is_reg = 1'b1;                         // 0x40..0x47: rate slots
+      h_idx    = {3'b110, ha[2:0]};
+    end
+  end
+
+  always_comb begin
+    h_clean = host_wdata_i;
+    if (h_idx == 6'd0) begin
+      h_clean = {14'h0, host_wdata_i[1:0]};
+    end else if (h_idx[5:4] == 2'b11) begin
+      h_clean = host_wdata_i[15] ? {1'b1, 6'h0, host_wdata_i[8:0]} : 16'h0;
+    end else if (h_idx >= 6'd16) begin
+      unique case (h_idx[2:0])
+        3'd0: h_clean = {2'b00,
+                         host_wdata_i[13:8] == '0 ? 6'd1 : host_wdata_i[13:8],
+                         5'h0, host_wdata_i[2],
+                         host_wdata_i[1:0] == 2'd3 ? 2'd0 : host_wdata_i[1:0]};
+        3'd1, 3'd2, 3'd3: h_clean = {2'b00, host_wdata_i[13:0]};
+        default: h_clean = host_wdata_i;
+      endcase
+    end
+  end
+
+  logic rd_tab_q, rd_reg_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rd_tab_q <= 1'b0;
+      rd_reg_q <= 1'b0;
+    end else if (host_re_i) begin
+      rd_tab_q <= h_is_tab;
+      rd_reg_q <= h_is_reg;
+    end
+  end
+  assign host_rdata_o = rd_tab_q ? t_rdata : (rd_reg_q ? h_rdata : 16'h0);
+
+  // The reset value of a shadow word (section 6, "After reset").
+  function automatic logic [15:0] shadow_default(input logic [5:0] i);
+    logic [15:0] v;
+    v = 16'h0;
+    if (i == 6'd0) begin
+      v = 16'h0002;
+    end else if (i == 6'd1) begin
+      v = 16'h0001;
+    end else if (i >= 6'd16 && i < 6'd48) begin
+      unique case (i[2:0])
+        3'd0: v = 16'h3F00;
+        3'd1: v = 16'd100;
+        3'd2: v = 16'd37;
+        3'd3: v = 16'd1000;
+        3'd4: v = 16'h0514;
+        default: v = 16'h0;
+      endcase
+    end
+    shadow_default = v;
+  endfunction
+
+  // ---------------------------------------------------------------------
+  // The synapse under evaluation: byte n_q[2:0] of the SPRAM word read at
+  // {src_q, n_q / 8}, and the history word read with it (phase B: the
+  // target's source word E+n, phase C: the source's).
+  // ---------------------------------------------------------------------
+  logic [7:0]  b_cur;
+  logic [1:0]  g_cur;
+  logic [1:0]  rule_cur;
+  logic [13:0] wm_cur, wp_cur;
+  logic [5:0]  top_cur;      // of the pulse's group
+  logic [4:0]  ring_wp_cur;  // of slot_k
+  logic [14:0] age;          // of h_rdata
+  logic        h_valid;
+  logic        slot_hit;
+  logic [2:0]  slot_k;
+  logic        any_stdp, any_plastic;
+  logic [2:0]  n_pair;       // the lane sharing n_q's SPRAM word
+  logic        ph_b;         // the scan is phase B (else C)
+
+  assign n_pair  = {n_q[2:1], !n_q[0]};
+  assign b_cur   = syn_raw_i[8*n_q[2:0] +: 8];
+  assign g_cur   = b_cur[7:6];
+  assign age     = time_i - h_rdata[14:0];
+  assign h_valid = h_rdata[15];
+  assign ph_b    = ph_q == 2'd1;
+
+  // Constant part-selects only: yosys turns a variable one into a shifter.
+  always_comb begin
+    rule_cur    = '0;
+    wm_cur      = '0;
+    wp_cur      = '0;
+    top_cur     = '0;
+    any_stdp    = 1'b0;
+    any_plastic = 1'b0;
+    for (int g = 0; g < 4; g++) begin
+      if (g_cur == 2'(g)) begin
+        rule_cur = rule_q[2*g +: 2];
+        wm_cur   = wm_q[14*g +: 14];
+        wp_cur   = wp_q[14*g +: 14];
+      end
+      if (pb_q[7:6] == 2'(g)) top_cur = top_q[6*g +: 6];
+      any_stdp    = any_stdp || rule_q[2*g +: 2] == RuleStdp;
+      any_plastic = any_plastic || rule_q[2*g +: 2] != 2'd0;
+    end
+  end
+
+  // A source's slot is the lowest slot holding it.
+  always_comb begin
+    slot_hit    = 1'b0;
+    slot_k      = '0;
+    ring_wp_cur = '0;
+    for (int k = 7; k >= 0; k--) begin
+      if (slot_v_q[k] && slot_src_q[SrcW*k +: SrcW] == src_q) begin
+        slot_hit    = 1'b1;
+        slot_k      = 3'(k);
+        ring_wp_cur = ring_wp_q[5*k +: 5];
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------
+  // Pulse datapath (docs/plasticity.md section 2)
+  // ---------------------------------------------------------------------
+  function automatic logic [7:0] clamp8(input logic signed [9:0] x);
+    clamp8 = x < 0 ? 8'h00 : (x > 10'sd255 ? 8'hFF : x[7:0]);
+  endfunction
+
+  logic [31:0]        hash;
+  logic signed [14:0] d2d_prod, c2c_prod;
+  logic [7:0]         q_tab, q_d2d, q_c2c;
+  logic [4:0]         steps;
+  logic [6:0]         lvl_up;
+  logic [5:0]         lvl_new;
+  logic [7:0]         byte_new;
+
+  always_comb begin
+    hash = {15'h0, src_q, n_q} ^ seed_d_q;
+    for (int r = 0; r < 3; r++) begin
+      hash = hash ^ (hash << 13);
+      hash = hash ^ (hash >> 17);
+      hash = hash ^ (hash << 5);
+    end
+    d2d_prod = $signed({1'b0, hash[31:27]} - 6'd16) * $signed({1'b0, amp_d_q});
+    q_tab    = ppot_q ? t_rdata[7:0] : t_rdata[15:8];
+    q_d2d    = amp_d_q == '0 ? q_tab : clamp8({2'b00, q_tab} + 10'(d2d_prod >>> 4));
+
+    c2c_prod = $signed({1'b0, lfsr_q[4:0]} - 6'd16) * $signed({1'b0, amp_c_q});
+    q_c2c    = clamp8({2'b00, q_q} + 10'(c2c_prod >>> 4));
+    if (amp_c_q == '0) begin
+      steps = 5'((9'(q_q) + 9'd8) >> 4);
+    end else begin
+      steps = {1'b0, q_c2c[7:4]} + 5'(lfsr_q[12:9] < q_c2c[3:0]);
+    end
+    lvl_up = 7'(pb_q[5:0]) + 7'(steps);
+    if (ppot_q) begin
+      lvl_new = lvl_up > 7'(top_cur) ? top_cur : lvl_up[5:0];
+    end else begin
+      lvl_new = pb_q[5:0] > 6'(steps) ? pb_q[5:0] - 6'(steps) : 6'd0;
+    end
+    byte_new = {pb_q[7:6], lvl_new};
+  end
+
+  // ---------------------------------------------------------------------
+  // Sequencer
+  // ---------------------------------------------------------------------
+  logic            adv;        // done with this synapse: on to the next
+  logic            adv_now;    // ... and its reads may be issued at once
+  logic            scan_last;
+  logic [IdxW-1:0] lim;        // list entries of the phase
+
+  assign scan_last = ph_b ? n_q == '1 : src_q == SrcW'(E + N - 1);
+  assign lim       = ph_b ? del_cnt_i : spk_cnt_i;
+
+  always_comb begin
+    st_d    = st_q;
+    ph_d    = ph_q;
+    idx_d   = idx_q;
+    src_d   = src_q;
+    n_d     = n_q;
+    cnt_d   = cnt_q;
+    pb_d    = pb_q;
+    po_d    = po_q;
+    ppot_d  = ppot_q;
+    q_d     = q_q;
+    slot_d  = slot_q;
+    win_d   = win_q;
+    rcnt_d  = rcnt_q;
+    lfsr_d  = lfsr_q;
+    adv     = 1'b0;
+    adv_now = 1'b0;
+
+    h_we    = 1'b0;
+    h_waddr = 10'(src_q);
+    h_wdata = {1'b1, time_i};
+    h_raddr = ph_b ? 10'(SrcW'(E) + SrcW'(n_q)) : 10'(src_q);
+    t_we    = 1'b0;
+    t_waddr = cnt_q[7:0];
+    t_wdata = 16'h1010;
+    t_raddr = pb_q;
+    lst_raddr_o = {ph_q == 2'd2 ? !time_i[0] : time_i[0], idx_q};
+    syn_en_o    = 1'b0;
+    syn_we_o    = 1'b0;
+    syn_addr_o  = 14'({src_q, n_q[NeurW-1:3]});
+    syn_k_o     = n_q[2:1];
+    syn_wdata_o = n_q[0] ? {byte_new, po_q} : {po_q, byte_new};
+    pulse_o     = 1'b0;
+    cnt_pot_inc = 1'b0;
+    cnt_dep_inc = 1'b0;
+    cnt_uns_inc = 1'b0;
+
+    unique case (st_q)
+      // Fills: after reset the register defaults and linear tables, after
+      // a clear every history word, after a rate slot write its ring.
+      SInit, SClear, SRingClr: begin
+        h_we    = !(st_q == SClear && cnt_q[9:8] == 2'b10 && cnt_q[4:3] == 2'b11);
+        h_waddr = st_q == SRingClr ? {2'b10, slot_q, cnt_q[4:0]} : cnt_q;
+        h_wdata = (st_q == SInit && cnt_q[9:8] == 2'b10 && cnt_q[4:3] == 2'b11)
+                  ? shadow_default({cnt_q[7:5], cnt_q[2:0]}) : 16'h0;
+        t_we    = st_q == SInit && cnt_q[9:8] == 2'b00;
+        cnt_d   = cnt_q + 10'd1;
+        if (cnt_q == (st_q == SRingClr ? 10'(RingLen - 1) : 10'(HistDepth - 1))) begin
+          st_d = SIdle;
+        end
+      end
+      SIdle: begin
+        if (start_i) begin
+          ph_d  = 2'd0;
+          idx_d = '0;
+          st_d  = del_cnt_i != '0 ? SARd : SPhase;
+        end
+      end
+      SPhase: begin
+        // After A (ph 0) or B (ph 1): the next phase with work, or scrub.
+        idx_d = '0;
+        st_d  = SE0;
+        if (ph_q == 2'd0 && del_cnt_i != '0 && plastic_q && learning_q && any_stdp) begin
+          ph_d = 2'd1;
+          st_d = SHead;
+        end else if (ph_q != 2'd2 && spk_cnt_i != '0 && plastic_q && learning_q && any_plastic) begin
+          ph_d = 2'd2;
+          st_d = SHead;
+        end
+      end
+
+      // A: record the deliveries
+      SARd: begin
+        st_d = SAWr;
+      end
+      SAWr: begin
+        src_d   = lst_rdata_i;
+        h_we    = 1'b1;
+        h_waddr = 10'(lst_rdata_i);
+        st_d    = SARing;
+      end
+      SARing: begin
+        if (slot_hit) begin
+          h_we    = 1'b1;
+          h_waddr = {2'b10, slot_k, ring_wp_cur};
+        end
+        idx_d = idx_q + IdxW'(1);
+        lst_raddr_o = {time_i[0], idx_d};
+        st_d  = idx_d == del_cnt_i ? SPhase : SAWr;
+      end
+
+      // B and C: scans. B: the targets n of delivery src; C: the sources
+      // src of the neuron n that fired.
+      SHead: begin
+        st_d = SHeadW;
+      end
+      SHeadW: begin
+        if (ph_b) begin
+          src_d = lst_rdata_i;
+          n_d   = '0;
+        end else begin
+          src_d = '0;
+          n_d   = NeurW'(lst_rdata_i - SrcW'(E));
+        end
+        st_d = SRd;
+      end
+      SRd: begin
+        syn_en_o = 1'b1;
+        st_d     = SEv;
+      end
+      SEv: begin
+        pb_d   = b_cur;
+        po_d   = syn_raw_i[8*n_pair +: 8];
+        ppot_d = !ph_b;
+        slot_d = slot_k;
+        if (ph_b) begin
+          if (rule_cur == RuleStdp && h_valid && age < 15'(wm_cur)) begin
+            st_d = SP0;
+          end else begin
+            adv_now = 1'b1;
+          end
+        end else if (rule_cur == RuleStdp) begin
+          if (h_valid && age <= 15'(wp_cur)) begin
+            st_d = SP0;
+          end else begin
+            adv_now = 1'b1;
+          end
+        end else if (rule_cur == RuleRate && slot_hit) begin
+          st_d = SR0;
+        end else begin
+          cnt_uns_inc = rule_cur == RuleRate;
+          adv_now     = 1'b1;
+        end
+      end
+
+      // The rate rule: the group's window and thresholds, then the ring.
+      SR0: begin
+        h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd3});
+        st_d    = SR1;
+      end
+      SR1: begin
+        win_d   = h_rdata[13:0];
+        h_raddr = {2'b10, slot_q, 5'd0};
+        cnt_d   = '0;
+        rcnt_d  = '0;
+        st_d    = SR2;
+      end
+      SR2: begin
+        // Ring entry cnt_q arrives; the read of the next is issued.
+        if (h_valid && age < 15'(win_q)) rcnt_d = rcnt_q + 5'd1;
+        cnt_d   = cnt_q + 10'd1;
+        h_raddr = {2'b10, slot_q, cnt_d[4:0]};
+        if (cnt_q == 10'(RingLen - 1)) begin
+          h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd4});
+          st_d    = SR3;
+        end
+      end
+      SR3: begin
+        // The thresholds: more than high potentiates, fewer than low depresses.
+        ppot_d = 8'(rcnt_q) > h_rdata[7:0];
+        if (8'(rcnt_q) > h_rdata[7:0] || 8'(rcnt_q) < h_rdata[15:8]) begin
+          st_d = SP0;
+        end else begin
+          adv_now = 1'b1;
+        end
+      end
+
+      // A pulse on (src_q, n_q), byte pb_q
+      SP0: begin
+        st_d = SP1;
+      end
+      SP1: begin
+        q_d   = q_d2d;
+        cnt_d = '0;
+        st_d  = amp_c_q == '0 ? SP2 : SPL;
+      end
+      SPL: begin
+        lfsr_d = {1'b0, lfsr_q[31:1]} ^ (lfsr_q[0] ? 32'h8020_0003 : 32'h0);
+        cnt_d  = cnt_q + 10'd1;
+        if (cnt_q[3:0] == 4'd15) st_d = SP2;
+      end
+      SP2: begin
+        syn_en_o    = 1'b1;
+        syn_we_o    = 1'b1;
+        pulse_o     = 1'b1;
+        cnt_pot_inc = ppot_q;
+        cnt_dep_inc = !ppot_q;
+        adv         = 1'b1;
+      end
+
+      // E: scrub history word t mod 1024 (not the register shadow)
+      SE0: begin
+        h_raddr = time_i[9:0];
+        st_d    = SIdle;
+        if (time_i[9:0] < 10'(HistDepth) && !(time_i[9:8] == 2'b10 && time_i[4:3] == 2'b11)) begin
+          st_d = SE1;
+        end
+      end
+      SE1: begin
+        h_waddr = time_i[9:0];
+        h_wdata = 16'h0;
+        h_we    = h_valid && age[14];
+        st_d    = SIdle;
+      end
+      default: st_d = SIdle;
+    endcase
+
+    // On to the next synapse of the scan, or the next list entry. The SPRAM
+    // is written on a pulse's last clock, so the next reads wait a clock.
+    if (adv || adv_now) begin
+      if (scan_last) begin
+        idx_d = idx_q + IdxW'(1);
+        lst_raddr_o = {ph_b ? time_i[0] : !time_i[0], idx_d};
+        st_d  = idx_d == lim ? SPhase : SHeadW;
+      end else begin
+        src_d = ph_b ? src_q : src_q + SrcW'(1);
+        n_d   = ph_b ? n_q + NeurW'(1) : n_q;
+        st_d  = SRd;
+        if (adv_now) begin
+          syn_en_o   = 1'b1;
+          syn_addr_o = 14'({src_d, n_d[NeurW-1:3]});
+          h_raddr    = ph_b ? 10'(SrcW'(E) + SrcW'(n_d)) : 10'(src_d);
+          st_d       = SEv;
+        end
+      end
+    end
+
+    // Host accesses (only while idle).
+    if (host_re_i) begin
+      h_raddr = shadow_addr(h_idx);
+      t_raddr = ha[7:0];
+    end
+    if (host_we_i && h_is_reg) begin
+      h_we    = 1'b1;
+      h_waddr = shadow_addr(h_idx);
+      h_wdata = h_clean;
+      if (h_idx[5:4] == 2'b11) begin
+        st_d   = SRingClr;
+        slot_d = h_idx[2:0];
+        cnt_d  = '0;
+      end
+    end
+    if (host_we_i && h_is_tab) begin
+      t_we    = 1'b1;
+      t_waddr = ha[7:0];
+      t_wdata = host_wdata_i;
+    end
+    if (host_we_i && h_is_reg && (h_idx == 6'd1 || h_idx == 6'd2)) begin
+      lfsr_d = h_idx == 6'd1 ? {seed_c_q[31:16], host_wdata_i} : {host_wdata_i, seed_c_q[15:0]};
+      if (lfsr_d == '0) lfsr_d = 32'h1;
+    end
+    if (clear_i && st_q != SInit) begin   // SInit clears the histories too
+      st_d   = SClear;
+      cnt_d  = '0;
+      lfsr_d = seed_c_q == '0 ? 32'h1 : seed_c_q;
+    end
+  end
+
+  // The write pointers of the rate rings move with phase A's ring writes.
+  logic ring_push;
+  assign ring_push = st_q == SARing && slot_hit;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      st_q    <= SInit;
+      ph_q    <= '0;
+      idx_q   <= '0;
+      src_q   <= '0;
+      n_q     <= '0;
+      cnt_q   <= '0;
+      pb_q    <= '0;
+      po_q    <= '0;
+      ppot_q  <= 1'b0;
+      q_q     <= '0;
+      slot_q  <= '0;
+      win_q   <= '0;
+      rcnt_q  <= '0;
+      lfsr_q  <= 32'h1;
+      cnt_pot_q <= '0;
+      cnt_dep_q <= '0;
+      cnt_uns_q <= '0;
+      ring_wp_q <= '0;
+    end else begin
+      st_q    <= st_d;
+      ph_q    <= ph_d;
+      idx_q   <= idx_d;
+      src_q   <= src_d;
+      n_q     <= n_d;
+      cnt_q   <= cnt_d;
+      pb_q    <= pb_d;
+      po_q    <= po_d;
+      ppot_q  <= ppot_d;
+      q_q     <= q_d;
+      slot_q  <= slot_d;
+      win_q   <= win_d;
+      rcnt_q  <= rcnt_d;
+      lfsr_q  <= lfsr_d;
+      cnt_pot_q <= clear_i ? '0 : cnt_pot_q + 32'(cnt_pot_inc);
+      cnt_dep_q <= clear_i ? '0 : cnt_dep_q + 32'(cnt_dep_inc);
+      cnt_uns_q <= clear_i ? '0 : cnt_uns_q + 32'(cnt_uns_inc);
+      if (clear_i) begin
+        ring_wp_q <= '0;
+      end else if (ring_push) begin
+        for (int k = 0; k < 8; k++) begin
+          if (slot_k == 3'(k)) ring_wp_q[5*k +: 5] <= ring_wp_cur == 5'(RingLen - 1) ? 5'd0 : ring_wp_cur + 5'd1;
+        end
+      end
+    end
+  end
+
+  // Register writes from the host
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      plastic_q  <= 1'b0;
+      learning_q <= 1'b1;
+      seed_c_q   <= 32'h1;
+      seed_d_q   <= '0;
+      amp_d_q    <= '0;
+      amp_c_q    <= '0;
+      inh_q      <= '0;
+      slot_v_q   <= '0;
+      rule_q     <= '0;
+      top_q      <= {4{6'd63}};
+      wp_q       <= {4{14'd100}};
+      wm_q       <= {4{14'd37}};
+      slot_src_q <= '0;
+    end else if (host_we_i && h_is_reg) begin
+      if (h_idx == 6'd0) {learning_q, plastic_q} <= h_clean[1:0];
+      if (h_idx == 6'd1) seed_c_q[15:0]  <= host_wdata_i;
+      if (h_idx == 6'd2) seed_c_q[31:16] <= host_wdata_i;
+      if (h_idx == 6'd3) seed_d_q[15:0]  <= host_wdata_i;
+      if (h_idx == 6'd4) seed_d_q[31:16] <= host_wdata_i;
+      if (h_idx == 6'd5) {amp_c_q, amp_d_q} <= host_wdata_i;
+      for (int g = 0; g < 4; g++) begin
+        if (h_idx[5:4] != 2'b11 && h_idx >= 6'd16 && h_g == 2'(g)) begin
+          unique case (h_idx[2:0])
+            3'd0: begin
+              rule_q[2*g +: 2] <= h_clean[1:0];
+              inh_q[g]         <= h_clean[2];
+              top_q[6*g +: 6]  <= h_clean[13:8];
+            end
+            3'd1: wp_q[14*g +: 14] <= h_clean[13:0];
+            3'd2: wm_q[14*g +: 14] <= h_clean[13:0];
+            default: ;
+          endcase
+        end
+      end
+      for (int k = 0; k < 8; k++) begin
+        if (h_idx[5:4] == 2'b11 && h_idx[2:0] == 3'(k)) begin
+          slot_v_q[k]                  <= h_clean[15];
+          slot_src_q[SrcW*k +: SrcW]   <= h_clean[SrcW-1:0];
+        end
+      end
+    end
+  end
+
+  assign busy_o          = st_q != SIdle;
+  assign plastic_o       = plastic_q;
+  assign inh_o           = inh_q;
+  assign cnt_pot_o       = cnt_pot_q;
+  assign cnt_dep_o       = cnt_dep_q;
+  assign cnt_unslotted_o = cnt_uns_q;
+
+endmodule
