@@ -86,7 +86,7 @@ module spl_core_learn #(
     SARd, SAWr, SARing,
     SHead, SHeadW, SRd, SEv,
     SR0, SR1, SR2, SR3,
-    SP0, SP1, SPL, SP2,
+    SP0, SP1, SPD, SPL, SPC, SP2,
     SE0, SE1
   } state_e;
 
@@ -286,11 +286,16 @@ module spl_core_learn #(
     clamp8 = x < 0 ? 8'h00 : (x > 10'sd255 ? 8'hFF : x[7:0]);
   endfunction
 
+  // One multiplier and one clamped add serve both offsets, one clock each:
+  // the device-to-device offset in SPD, the cycle-to-cycle noise in SPC.
   logic [31:0]        hash;
-  logic signed [14:0] d2d_prod, c2c_prod;
-  logic [7:0]         q_tab, q_d2d, q_c2c;
+  logic [4:0]         mul_x;          // the 5-bit draw, offset by -16
+  logic [7:0]         mul_amp;
+  logic signed [14:0] prod;
+  logic [7:0]         q_adj;
+  logic               round_up;
   logic [4:0]         steps;
-  logic [6:0]         lvl_up;
+  logic signed [7:0]  lvl_sum;
   logic [5:0]         lvl_new;
   logic [7:0]         byte_new;
 
@@ -301,22 +306,20 @@ module spl_core_learn #(
       hash = hash ^ (hash >> 17);
       hash = hash ^ (hash << 5);
     end
-    d2d_prod = $signed({1'b0, hash[31:27]} - 6'd16) * $signed({1'b0, amp_d_q});
-    q_tab    = ppot_q ? t_rdata[7:0] : t_rdata[15:8];
-    q_d2d    = amp_d_q == '0 ? q_tab : clamp8({2'b00, q_tab} + 10'(d2d_prod >>> 4));
-
-    c2c_prod = $signed({1'b0, lfsr_q[4:0]} - 6'd16) * $signed({1'b0, amp_c_q});
-    q_c2c    = clamp8({2'b00, q_q} + 10'(c2c_prod >>> 4));
-    if (amp_c_q == '0) begin
-      steps = 5'((9'(q_q) + 9'd8) >> 4);
+    mul_x   = st_q == SPD ? hash[31:27] : lfsr_q[4:0];
+    mul_amp = st_q == SPD ? amp_d_q : amp_c_q;
+    prod    = $signed({1'b0, mul_x} - 6'd16) * $signed({1'b0, mul_amp});
+    q_adj   = clamp8({2'b00, q_q} + 10'(prod >>> 4));
+    // Nearest, (q + 8) >> 4, or stochastic rounding with the LFSR's bits.
+    round_up = amp_c_q == '0 ? q_q[3] : lfsr_q[12:9] < q_q[3:0];
+    steps    = {1'b0, q_q[7:4]} + {4'b0000, round_up};
+    lvl_sum = $signed({2'b00, pb_q[5:0]}) + (ppot_q ? $signed({3'b000, steps}) : -$signed({3'b000, steps}));
+    if (lvl_sum < 0) begin
+      lvl_new = 6'd0;
+    end else if (lvl_sum > $signed({2'b00, top_cur})) begin
+      lvl_new = ppot_q ? top_cur : lvl_sum[5:0];
     end else begin
-      steps = {1'b0, q_c2c[7:4]} + 5'(lfsr_q[12:9] < q_c2c[3:0]);
-    end
-    lvl_up = 7'(pb_q[5:0]) + 7'(steps);
-    if (ppot_q) begin
-      lvl_new = lvl_up > 7'(top_cur) ? top_cur : lvl_up[5:0];
-    end else begin
-      lvl_new = pb_q[5:0] > 6'(steps) ? pb_q[5:0] - 6'(steps) : 6'd0;
+      lvl_new = lvl_sum[5:0];
     end
     byte_new = {pb_q[7:6], lvl_new};
   end
@@ -504,14 +507,22 @@ module spl_core_learn #(
         st_d = SP1;
       end
       SP1: begin
-        q_d   = q_d2d;
+        q_d   = ppot_q ? t_rdata[7:0] : t_rdata[15:8];
         cnt_d = '0;
-        st_d  = amp_c_q == '0 ? SP2 : SPL;
+        st_d  = amp_d_q != '0 ? SPD : (amp_c_q != '0 ? SPL : SP2);
+      end
+      SPD: begin
+        q_d  = q_adj;
+        st_d = amp_c_q != '0 ? SPL : SP2;
       end
       SPL: begin
         lfsr_d = {1'b0, lfsr_q[31:1]} ^ (lfsr_q[0] ? 32'h8020_0003 : 32'h0);
         cnt_d  = cnt_q + 10'd1;
-        if (cnt_q[3:0] == 4'd15) st_d = SP2;
+        if (cnt_q[3:0] == 4'd15) st_d = SPC;
+      end
+      SPC: begin
+        q_d  = q_adj;
+        st_d = SP2;
       end
       SP2: begin
         syn_en_o    = 1'b1;
