@@ -155,6 +155,7 @@ module spl_core #(
 
   // Submodule wiring
   logic [63:0]      weights;
+  logic [7:0]       w_sign, w_neg;
   logic [3:0]       acc_sat;
   logic             acc_sat_ahead;
   logic             acc_busy;
@@ -665,6 +666,8 @@ module spl_core #(
     .sw_src_i     (sw_src_q),
     .sw_chunk_i   (sw_chunk_q),
     .weights_o    (weights),
+    .sign_o       (w_sign),
+    .neg_o        (w_neg),
     .raw_o        (syn_raw),
     .plastic_i    (lrn_plastic),
     .inh_i        (lrn_inh),
@@ -691,6 +694,8 @@ module spl_core #(
     .sw_chunk_i  (sw_chunk_q),
     .sw_cap_i    (sw_cap),
     .weights_i   (weights),
+    .sign_i      (w_sign),
+    .cin_i       (w_neg),
     .sat_o       (acc_sat),
     .sat_tag_o   (acc_sat_ahead),
     .busy_o      (acc_busy),

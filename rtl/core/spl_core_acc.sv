@@ -6,10 +6,11 @@
 //
 // Sweep (two stages): stage 0 presents {sw_set_i, sw_chunk_i} with
 // sw_valid_i and all banks are read; in stage 1 the eight weights of that
-// chunk arrive on weights_i (lane j = neuron 8*chunk + j, bits 8j+7..8j) and
-// every lane writes back sat16(acc + w). sat_o counts the lanes that
-// clamped, two clocks later (registered flags, then a registered population
-// count), with sat_tag_o the sw_tag_i of their row. The caller may sweep
+// chunk arrive on weights_i (lane j = neuron 8*chunk + j, bits 8j+7..8j,
+// with its sign extension sign_i[j] and carry in cin_i[j]; see
+// spl_core_synapses) and every lane writes back sat16(acc + w). sat_o
+// counts the lanes that clamped, two clocks later (registered flags, then a
+// registered population count), with sat_tag_o the sw_tag_i of their row. The caller may sweep
 // the same chunk on consecutive clocks (rows swept chunk-major): then the
 // read missed the previous clock's write and stage 1 takes that write's
 // data instead (a registered bypass). Any longer gap reads the memory.
@@ -42,6 +43,8 @@ module spl_core_acc #(
   input  logic [ChunkW-1:0] sw_chunk_i,
   input  logic              sw_cap_i,
   input  logic [63:0]       weights_i,
+  input  logic [7:0]        sign_i,     // lane j adds {{9{sign_i[j]}}, weight} + cin_i[j]
+  input  logic [7:0]        cin_i,
   output logic [3:0]        sat_o,
   output logic              sat_tag_o,
   output logic              busy_o,     // a sweep write or clamp count in flight
@@ -157,7 +160,7 @@ module spl_core_acc #(
   for (genvar j = 0; j < 8; j++) begin : g_lane
     logic [16:0] sum;
     always_comb begin
-      sum      = {base[16*j+15], base[16*j +: 16]} + {{9{weights_i[8*j+7]}}, weights_i[8*j +: 8]};
+      sum      = {base[16*j+15], base[16*j +: 16]} + {{9{sign_i[j]}}, weights_i[8*j +: 8]} + 17'(cin_i[j]);
       clamp[j] = sw_v_q && sum[16] != sum[15];
       if (sum[16] != sum[15]) begin
         sums[16*j +: 16] = sum[16] ? 16'h8000 : 16'h7FFF;

@@ -7,11 +7,14 @@
 // s*(N/2) + n/2 of memory space 1 split as {SPRAM address, k}, so a host
 // word is one SPRAM word.
 //
-// Sweep: sw_valid_i with {sw_src_i, sw_chunk_i} reads all four; weights_o
-// (lane j = neuron 8c+j in bits 8j+7..8j) follows one clock later, and
-// raw_o shows the stored bytes. In plastic mode (plastic_i) a byte is
-// {group, level} and weighs 2*level, negative for an inhibitory group
-// (inh_i[group]; docs/plasticity.md).
+// Sweep: sw_valid_i with {sw_src_i, sw_chunk_i} reads all four; raw_o
+// (lane j = neuron 8c+j in bits 8j+7..8j) shows the stored bytes one clock
+// later, and lane j adds {{9{sign_o[j]}}, weights_o[8j+7..8j]} + neg_o[j]
+// to its accumulator. Static mode: the byte, sign-extended. Plastic mode
+// (plastic_i): a byte is {group, level} and adds 2*level, or subtracts it
+// for an inhibitory group (inh_i[group]; docs/plasticity.md): the addend is
+// then the complement of 2*level with a carry in, which keeps the mapping
+// to one LUT a bit in front of the accumulator's adder.
 // Learning engine: eng_en_i reads {s, c} like a sweep (raw_o a clock later)
 // or, with eng_we_i, writes eng_wdata_i into SPRAM eng_k_i there.
 // Host: host_we_i writes host_wdata_i at host_addr_i; host_re_i reads it and
@@ -29,6 +32,8 @@ module spl_core_synapses #(
   input  logic [SrcW-1:0]   sw_src_i,
   input  logic [ChunkW-1:0] sw_chunk_i,
   output logic [63:0]       weights_o,
+  output logic [7:0]        sign_o,
+  output logic [7:0]        neg_o,
   output logic [63:0]       raw_o,
   input  logic              plastic_i,
   input  logic [3:0]        inh_i,
@@ -66,9 +71,12 @@ module spl_core_synapses #(
 
   for (genvar j = 0; j < 8; j++) begin : g_map
     logic [7:0] b;
-    assign b = raw_o[8*j +: 8];
-    assign weights_o[8*j +: 8] = !plastic_i ? b
-                                 : inh_i[b[7:6]] ? 8'(-{1'b0, b[5:0], 1'b0}) : {1'b0, b[5:0], 1'b0};
+    logic       neg;
+    assign b   = raw_o[8*j +: 8];
+    assign neg = plastic_i && inh_i[b[7:6]];
+    assign weights_o[8*j +: 8] = plastic_i ? {1'b0, b[5:0], 1'b0} ^ {8{neg}} : b;
+    assign sign_o[j] = plastic_i ? neg : b[7];
+    assign neg_o[j]  = neg;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
