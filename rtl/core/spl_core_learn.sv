@@ -83,7 +83,8 @@ module spl_core_learn #(
     SRingClr,    // a rate slot was written: its ring invalid
     SIdle,
     SPhase,      // dispatch to the next phase
-    SARd, SAWr, SARing,
+    SSeed0, SSeed1, SSeed2,   // the LFSR reloads from the c2c seed words
+    SARd, SAWr, SARing, SAWp, SAWp2,
     SHead, SHeadW, SRd, SEv,
     SR0, SR1, SR2, SR3,
     SP0, SP1, SPD, SPL, SPC, SP2,
@@ -106,7 +107,7 @@ module spl_core_learn #(
 
   // Registers (section 6)
   logic             plastic_q, learning_q;
-  logic [31:0]      seed_c_q, seed_d_q, lfsr_q, lfsr_d;
+  logic [31:0]      seed_d_q, lfsr_q, lfsr_d;
   logic [7:0]       amp_d_q, amp_c_q;
   logic [7:0]       rule_q;     // group g in bits 2g+1..2g
   logic [3:0]       inh_q;
@@ -115,7 +116,6 @@ module spl_core_learn #(
   logic [55:0]      wm_q;       // W-
   logic [7:0]       slot_v_q;
   logic [8*SrcW-1:0] slot_src_q;
-  logic [39:0]      ring_wp_q;  // 5 bits a slot
   logic [31:0]      cnt_pot_q, cnt_dep_q, cnt_uns_q;
   logic             cnt_pot_inc, cnt_dep_inc, cnt_uns_inc;
 
@@ -229,7 +229,6 @@ module spl_core_learn #(
   logic [1:0]  rule_cur;
   logic [13:0] wm_cur, wp_cur;
   logic [5:0]  top_cur;      // of the pulse's group
-  logic [4:0]  ring_wp_cur;  // of slot_k
   logic [14:0] age;          // of h_rdata
   logic        h_valid;
   logic        slot_hit;
@@ -269,12 +268,10 @@ module spl_core_learn #(
   always_comb begin
     slot_hit    = 1'b0;
     slot_k      = '0;
-    ring_wp_cur = '0;
     for (int k = 7; k >= 0; k--) begin
       if (slot_v_q[k] && slot_src_q[SrcW*k +: SrcW] == src_q) begin
         slot_hit    = 1'b1;
         slot_k      = 3'(k);
-        ring_wp_cur = ring_wp_q[5*k +: 5];
       end
     end
   end
@@ -327,6 +324,7 @@ module spl_core_learn #(
   // ---------------------------------------------------------------------
   // Sequencer
   // ---------------------------------------------------------------------
+  logic            a_adv;      // phase A: done with this delivery
   logic            adv;        // done with this synapse: on to the next
   logic            adv_now;    // ... and its reads may be issued at once
   logic            scan_last;
@@ -352,6 +350,7 @@ module spl_core_learn #(
     lfsr_d  = lfsr_q;
     adv     = 1'b0;
     adv_now = 1'b0;
+    a_adv   = 1'b0;
 
     h_we    = 1'b0;
     h_waddr = 10'(src_q);
@@ -382,8 +381,8 @@ module spl_core_learn #(
                   ? shadow_default({cnt_q[7:5], cnt_q[2:0]}) : 16'h0;
         t_we    = st_q == SInit && cnt_q[9:8] == 2'b00;
         cnt_d   = cnt_q + 10'd1;
-        if (cnt_q == (st_q == SRingClr ? 10'(RingLen - 1) : 10'(HistDepth - 1))) begin
-          st_d = SIdle;
+        if (cnt_q == (st_q == SRingClr ? 10'(RingLen) : 10'(HistDepth - 1))) begin
+          st_d = st_q == SClear ? SSeed0 : SIdle;
         end
       end
       SIdle: begin
@@ -406,6 +405,21 @@ module spl_core_learn #(
         end
       end
 
+      // The LFSR restarts from the c2c seed (1 if the seed is 0).
+      SSeed0: begin
+        h_raddr = shadow_addr(6'd1);
+        st_d    = SSeed1;
+      end
+      SSeed1: begin
+        lfsr_d[15:0] = h_rdata;
+        h_raddr = shadow_addr(6'd2);
+        st_d    = SSeed2;
+      end
+      SSeed2: begin
+        lfsr_d = {h_rdata, lfsr_q[15:0]} == '0 ? 32'h1 : {h_rdata, lfsr_q[15:0]};
+        st_d   = SIdle;
+      end
+
       // A: record the deliveries
       SARd: begin
         st_d = SAWr;
@@ -417,13 +431,26 @@ module spl_core_learn #(
         st_d    = SARing;
       end
       SARing: begin
+        // A slotted source: its ring's write pointer (word 21) first.
         if (slot_hit) begin
-          h_we    = 1'b1;
-          h_waddr = {2'b10, slot_k, ring_wp_cur};
+          h_raddr = {2'b10, slot_k, 5'(RingLen)};
+          slot_d  = slot_k;
+          st_d    = SAWp;
+        end else begin
+          a_adv = 1'b1;
         end
-        idx_d = idx_q + IdxW'(1);
-        lst_raddr_o = {time_i[0], idx_d};
-        st_d  = idx_d == del_cnt_i ? SPhase : SAWr;
+      end
+      SAWp: begin
+        h_we    = 1'b1;
+        h_waddr = {2'b10, slot_q, h_rdata[4:0]};
+        cnt_d   = 10'(h_rdata[4:0]);
+        st_d    = SAWp2;
+      end
+      SAWp2: begin
+        h_we    = 1'b1;
+        h_waddr = {2'b10, slot_q, 5'(RingLen)};
+        h_wdata = {11'h0, cnt_q[4:0] == 5'(RingLen - 1) ? 5'd0 : cnt_q[4:0] + 5'd1};
+        a_adv   = 1'b1;
       end
 
       // B and C: scans. B: the targets n of delivery src; C: the sources
@@ -550,6 +577,13 @@ module spl_core_learn #(
       default: st_d = SIdle;
     endcase
 
+    // Phase A: on to the next delivery.
+    if (a_adv) begin
+      idx_d = idx_q + IdxW'(1);
+      lst_raddr_o = {time_i[0], idx_d};
+      st_d  = idx_d == del_cnt_i ? SPhase : SAWr;
+    end
+
     // On to the next synapse of the scan, or the next list entry. The SPRAM
     // is written on a pulse's last clock, so the next reads wait a clock.
     if (adv || adv_now) begin
@@ -591,19 +625,13 @@ module spl_core_learn #(
       t_wdata = host_wdata_i;
     end
     if (host_we_i && h_is_reg && (h_idx == 6'd1 || h_idx == 6'd2)) begin
-      lfsr_d = h_idx == 6'd1 ? {seed_c_q[31:16], host_wdata_i} : {host_wdata_i, seed_c_q[15:0]};
-      if (lfsr_d == '0) lfsr_d = 32'h1;
+      st_d = SSeed0;
     end
     if (clear_i && st_q != SInit) begin   // SInit clears the histories too
       st_d   = SClear;
       cnt_d  = '0;
-      lfsr_d = seed_c_q == '0 ? 32'h1 : seed_c_q;
     end
   end
-
-  // The write pointers of the rate rings move with phase A's ring writes.
-  logic ring_push;
-  assign ring_push = st_q == SARing && slot_hit;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -624,7 +652,6 @@ module spl_core_learn #(
       cnt_pot_q <= '0;
       cnt_dep_q <= '0;
       cnt_uns_q <= '0;
-      ring_wp_q <= '0;
     end else begin
       st_q    <= st_d;
       ph_q    <= ph_d;
@@ -643,13 +670,6 @@ module spl_core_learn #(
       cnt_pot_q <= clear_i ? '0 : cnt_pot_q + 32'(cnt_pot_inc);
       cnt_dep_q <= clear_i ? '0 : cnt_dep_q + 32'(cnt_dep_inc);
       cnt_uns_q <= clear_i ? '0 : cnt_uns_q + 32'(cnt_uns_inc);
-      if (clear_i) begin
-        ring_wp_q <= '0;
-      end else if (ring_push) begin
-        for (int k = 0; k < 8; k++) begin
-          if (slot_k == 3'(k)) ring_wp_q[5*k +: 5] <= ring_wp_cur == 5'(RingLen - 1) ? 5'd0 : ring_wp_cur + 5'd1;
-        end
-      end
     end
   end
 
@@ -658,7 +678,6 @@ module spl_core_learn #(
     if (!rst_ni) begin
       plastic_q  <= 1'b0;
       learning_q <= 1'b1;
-      seed_c_q   <= 32'h1;
       seed_d_q   <= '0;
       amp_d_q    <= '0;
       amp_c_q    <= '0;
@@ -671,8 +690,6 @@ module spl_core_learn #(
       slot_src_q <= '0;
     end else if (host_we_i && h_is_reg) begin
       if (h_idx == 6'd0) {learning_q, plastic_q} <= h_clean[1:0];
-      if (h_idx == 6'd1) seed_c_q[15:0]  <= host_wdata_i;
-      if (h_idx == 6'd2) seed_c_q[31:16] <= host_wdata_i;
       if (h_idx == 6'd3) seed_d_q[15:0]  <= host_wdata_i;
       if (h_idx == 6'd4) seed_d_q[31:16] <= host_wdata_i;
       if (h_idx == 6'd5) {amp_c_q, amp_d_q} <= host_wdata_i;
