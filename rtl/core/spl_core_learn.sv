@@ -85,8 +85,9 @@ module spl_core_learn #(
     SPhase,      // dispatch to the next phase
     SSeed0, SSeed1, SSeed2,   // the LFSR reloads from the c2c seed words
     SARd, SAWr, SARing, SAWp, SAWp2,
-    SHead, SHeadW, SRd, SEv,
-    SR0, SR1, SR2, SR3,
+    SHead, SHeadW, SRd, SEv, SEw,
+    SSlot,       // find the source's rate slot: the lowest holding it
+    SR1, SR2, SR3,
     SP0, SP1, SPD, SPL, SPC, SP2,
     SE0, SE1
   } state_e;
@@ -104,6 +105,8 @@ module spl_core_learn #(
   logic [2:0]       slot_q, slot_d;
   logic [13:0]      win_q, win_d;
   logic [4:0]       rcnt_q, rcnt_d;
+  logic [14:0]      age_q, age_d;     // of the synapse waiting for its window
+  logic             hv_q, hv_d;
 
   // Registers (section 6)
   logic             plastic_q, learning_q;
@@ -112,10 +115,7 @@ module spl_core_learn #(
   logic [7:0]       rule_q;     // group g in bits 2g+1..2g
   logic [3:0]       inh_q;
   logic [23:0]      top_q;      // levels - 1, 6 bits a group
-  logic [55:0]      wp_q;       // W+, 14 bits a group
-  logic [55:0]      wm_q;       // W-
   logic [7:0]       slot_v_q;
-  logic [8*SrcW-1:0] slot_src_q;
   logic [31:0]      cnt_pot_q, cnt_dep_q, cnt_uns_q;
   logic             cnt_pot_inc, cnt_dep_inc, cnt_uns_inc;
 
@@ -227,12 +227,9 @@ module spl_core_learn #(
   logic [7:0]  b_cur;
   logic [1:0]  g_cur;
   logic [1:0]  rule_cur;
-  logic [13:0] wm_cur, wp_cur;
   logic [5:0]  top_cur;      // of the pulse's group
   logic [14:0] age;          // of h_rdata
   logic        h_valid;
-  logic        slot_hit;
-  logic [2:0]  slot_k;
   logic        any_stdp, any_plastic;
   logic [2:0]  n_pair;       // the lane sharing n_q's SPRAM word
   logic        ph_b;         // the scan is phase B (else C)
@@ -247,16 +244,12 @@ module spl_core_learn #(
   // Constant part-selects only: yosys turns a variable one into a shifter.
   always_comb begin
     rule_cur    = '0;
-    wm_cur      = '0;
-    wp_cur      = '0;
     top_cur     = '0;
     any_stdp    = 1'b0;
     any_plastic = 1'b0;
     for (int g = 0; g < 4; g++) begin
       if (g_cur == 2'(g)) begin
         rule_cur = rule_q[2*g +: 2];
-        wm_cur   = wm_q[14*g +: 14];
-        wp_cur   = wp_q[14*g +: 14];
       end
       if (pb_q[7:6] == 2'(g)) top_cur = top_q[6*g +: 6];
       any_stdp    = any_stdp || rule_q[2*g +: 2] == RuleStdp;
@@ -264,17 +257,9 @@ module spl_core_learn #(
     end
   end
 
-  // A source's slot is the lowest slot holding it.
-  always_comb begin
-    slot_hit    = 1'b0;
-    slot_k      = '0;
-    for (int k = 7; k >= 0; k--) begin
-      if (slot_v_q[k] && slot_src_q[SrcW*k +: SrcW] == src_q) begin
-        slot_hit    = 1'b1;
-        slot_k      = 3'(k);
-      end
-    end
-  end
+  // Slot k's register word in the shadow, and whether it holds src_q.
+  logic slot_match;
+  assign slot_match = h_rdata[15] && h_rdata[SrcW-1:0] == src_q;
 
   // ---------------------------------------------------------------------
   // Pulse datapath (docs/plasticity.md section 2)
@@ -347,6 +332,8 @@ module spl_core_learn #(
     slot_d  = slot_q;
     win_d   = win_q;
     rcnt_d  = rcnt_q;
+    age_d   = age_q;
+    hv_d    = hv_q;
     lfsr_d  = lfsr_q;
     adv     = 1'b0;
     adv_now = 1'b0;
@@ -431,13 +418,32 @@ module spl_core_learn #(
         st_d    = SARing;
       end
       SARing: begin
-        // A slotted source: its ring's write pointer (word 21) first.
-        if (slot_hit) begin
-          h_raddr = {2'b10, slot_k, 5'(RingLen)};
-          slot_d  = slot_k;
-          st_d    = SAWp;
+        // Rate slots in use: the source's slot, if any, records it.
+        if (slot_v_q != '0) begin
+          h_raddr = shadow_addr(6'd48);
+          cnt_d   = '0;
+          st_d    = SSlot;
         end else begin
           a_adv = 1'b1;
+        end
+      end
+      SSlot: begin
+        // Slot cnt_q's word arrives; the next one's read is issued.
+        cnt_d   = cnt_q + 10'd1;
+        h_raddr = shadow_addr({3'b110, cnt_d[2:0]});
+        if (slot_match) begin
+          slot_d = cnt_q[2:0];
+          if (ph_q == 2'd0) begin
+            h_raddr = {2'b10, cnt_q[2:0], 5'(RingLen)};   // the ring's write pointer
+            st_d    = SAWp;
+          end else begin
+            h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd3});   // the rate window
+            st_d    = SR1;
+          end
+        end else if (cnt_q[2:0] == 3'd7) begin
+          a_adv       = ph_q == 2'd0;
+          cnt_uns_inc = ph_q != 2'd0;
+          adv_now     = ph_q != 2'd0;
         end
       end
       SAWp: begin
@@ -476,32 +482,30 @@ module spl_core_learn #(
         pb_d   = b_cur;
         po_d   = syn_raw_i[8*n_pair +: 8];
         ppot_d = !ph_b;
-        slot_d = slot_k;
-        if (ph_b) begin
-          if (rule_cur == RuleStdp && h_valid && age < 15'(wm_cur)) begin
-            st_d = SP0;
-          end else begin
-            adv_now = 1'b1;
-          end
-        end else if (rule_cur == RuleStdp) begin
-          if (h_valid && age <= 15'(wp_cur)) begin
-            st_d = SP0;
-          end else begin
-            adv_now = 1'b1;
-          end
-        end else if (rule_cur == RuleRate && slot_hit) begin
-          st_d = SR0;
+        age_d  = age;
+        hv_d   = h_valid;
+        if (rule_cur == RuleStdp) begin
+          // The group's window: W- for a delivery (B), W+ for a spike (C).
+          h_raddr = shadow_addr({3'd2 + {1'b0, g_cur}, ph_b ? 3'd2 : 3'd1});
+          st_d    = SEw;
+        end else if (rule_cur == RuleRate && !ph_b && slot_v_q != '0) begin
+          h_raddr = shadow_addr(6'd48);
+          cnt_d   = '0;
+          st_d    = SSlot;
         end else begin
-          cnt_uns_inc = rule_cur == RuleRate;
+          cnt_uns_inc = rule_cur == RuleRate && !ph_b;
           adv_now     = 1'b1;
+        end
+      end
+      SEw: begin
+        if (hv_q && (ph_b ? age_q < 15'(h_rdata[13:0]) : age_q <= 15'(h_rdata[13:0]))) begin
+          st_d = SP0;
+        end else begin
+          adv_now = 1'b1;
         end
       end
 
       // The rate rule: the group's window and thresholds, then the ring.
-      SR0: begin
-        h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd3});
-        st_d    = SR1;
-      end
       SR1: begin
         win_d   = h_rdata[13:0];
         h_raddr = {2'b10, slot_q, 5'd0};
@@ -648,6 +652,8 @@ module spl_core_learn #(
       slot_q  <= '0;
       win_q   <= '0;
       rcnt_q  <= '0;
+      age_q   <= '0;
+      hv_q    <= 1'b0;
       lfsr_q  <= 32'h1;
       cnt_pot_q <= '0;
       cnt_dep_q <= '0;
@@ -666,6 +672,8 @@ module spl_core_learn #(
       slot_q  <= slot_d;
       win_q   <= win_d;
       rcnt_q  <= rcnt_d;
+      age_q   <= age_d;
+      hv_q    <= hv_d;
       lfsr_q  <= lfsr_d;
       cnt_pot_q <= clear_i ? '0 : cnt_pot_q + 32'(cnt_pot_inc);
       cnt_dep_q <= clear_i ? '0 : cnt_dep_q + 32'(cnt_dep_inc);
@@ -685,9 +693,6 @@ module spl_core_learn #(
       slot_v_q   <= '0;
       rule_q     <= '0;
       top_q      <= {4{6'd63}};
-      wp_q       <= {4{14'd100}};
-      wm_q       <= {4{14'd37}};
-      slot_src_q <= '0;
     end else if (host_we_i && h_is_reg) begin
       if (h_idx == 6'd0) {learning_q, plastic_q} <= h_clean[1:0];
       if (h_idx == 6'd3) seed_d_q[15:0]  <= host_wdata_i;
@@ -701,8 +706,6 @@ module spl_core_learn #(
               inh_q[g]         <= h_clean[2];
               top_q[6*g +: 6]  <= h_clean[13:8];
             end
-            3'd1: wp_q[14*g +: 14] <= h_clean[13:0];
-            3'd2: wm_q[14*g +: 14] <= h_clean[13:0];
             default: ;
           endcase
         end
@@ -710,7 +713,6 @@ module spl_core_learn #(
       for (int k = 0; k < 8; k++) begin
         if (h_idx[5:4] == 2'b11 && h_idx[2:0] == 3'(k)) begin
           slot_v_q[k]                  <= h_clean[15];
-          slot_src_q[SrcW*k +: SrcW]   <= h_clean[SrcW-1:0];
         end
       end
     end
