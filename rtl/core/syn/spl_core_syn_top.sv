@@ -46,11 +46,10 @@ module spl_core_syn_top #(
 
   assign op = cmd_q[63:60];
 
-  // Constant part-selects: yosys makes a barrel shifter of a variable one.
   always_comb begin
     cnt_sel = time_now;
-    for (int k = 0; k < 11; k++) begin
-      if (cmd_q[3:0] == 4'(k)) cnt_sel = cnt[32*k +: 32];
+    if (cmd_q[3:0] < 4'd11) begin
+      cnt_sel = cnt[32*cmd_q[3:0] +: 32];
     end
   end
 
