@@ -202,7 +202,8 @@ module spl_core #(
   logic             syn_eng_en, syn_eng_we;
   logic [13:0]      syn_eng_addr;
   logic [1:0]       syn_eng_k;
-  logic [15:0]      syn_eng_wdata;
+  logic             syn_eng_hi;
+  logic [7:0]       syn_eng_byte;
   logic [63:0]      syn_raw;
   logic             step_q;              // step_i, registered
   logic [31:0]      step_cnt_q;
@@ -675,7 +676,8 @@ module spl_core #(
     .eng_we_i     (syn_eng_we),
     .eng_addr_i   (syn_eng_addr),
     .eng_k_i      (syn_eng_k),
-    .eng_wdata_i  (syn_eng_wdata),
+    .eng_hi_i     (syn_eng_hi),
+    .eng_byte_i   (syn_eng_byte),
     .host_re_i    (host_re && mem_space_i == 2'd1),
     .host_we_i    (host_we && mem_space_i == 2'd1),
     .host_addr_i  (mem_addr_i),
@@ -752,7 +754,8 @@ module spl_core #(
       .syn_we_o        (syn_eng_we),
       .syn_addr_o      (syn_eng_addr),
       .syn_k_o         (syn_eng_k),
-      .syn_wdata_o     (syn_eng_wdata),
+      .syn_hi_o        (syn_eng_hi),
+      .syn_byte_o      (syn_eng_byte),
       .syn_raw_i       (syn_raw),
       .busy_o          (lrn_busy),
       .pulse_o         (lrn_pulse),
@@ -775,7 +778,8 @@ module spl_core #(
     assign syn_eng_we     = 1'b0;
     assign syn_eng_addr   = '0;
     assign syn_eng_k      = '0;
-    assign syn_eng_wdata  = '0;
+    assign syn_eng_hi     = 1'b0;
+    assign syn_eng_byte   = '0;
     assign cnt_pulses_pot_o     = '0;
     assign cnt_pulses_dep_o     = '0;
     assign cnt_rate_unslotted_o = '0;

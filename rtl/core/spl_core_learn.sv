@@ -59,7 +59,8 @@ module spl_core_learn #(
   output logic             syn_we_o,
   output logic [13:0]      syn_addr_o,
   output logic [1:0]       syn_k_o,
-  output logic [15:0]      syn_wdata_o,
+  output logic             syn_hi_o,       // write the high byte of the word
+  output logic [7:0]       syn_byte_o,
   input  logic [63:0]      syn_raw_i,
 
   output logic             busy_o,
@@ -99,9 +100,9 @@ module spl_core_learn #(
   logic [NeurW-1:0] n_q, n_d;
   logic [9:0]       cnt_q, cnt_d;
   logic [7:0]       pb_q, pb_d;       // the synapse byte a pulse acts on
-  logic [7:0]       po_q, po_d;       // the other byte of its SPRAM word
   logic             ppot_q, ppot_d;
   logic [7:0]       q_q, q_d;         // the step, Q4.4, after d2d
+  logic [5:0]       top_q, top_d;     // levels - 1 of the pulse's group
   logic [2:0]       slot_q, slot_d;
   logic [13:0]      win_q, win_d;
   logic [4:0]       rcnt_q, rcnt_d;
@@ -114,7 +115,6 @@ module spl_core_learn #(
   logic [7:0]       amp_d_q, amp_c_q;
   logic [7:0]       rule_q;     // group g in bits 2g+1..2g
   logic [3:0]       inh_q;
-  logic [23:0]      top_q;      // levels - 1, 6 bits a group
   logic [7:0]       slot_v_q;
   logic [31:0]      cnt_pot_q, cnt_dep_q, cnt_uns_q;
   logic             cnt_pot_inc, cnt_dep_inc, cnt_uns_inc;
@@ -227,14 +227,11 @@ module spl_core_learn #(
   logic [7:0]  b_cur;
   logic [1:0]  g_cur;
   logic [1:0]  rule_cur;
-  logic [5:0]  top_cur;      // of the pulse's group
   logic [14:0] age;          // of h_rdata
   logic        h_valid;
   logic        any_stdp, any_plastic;
-  logic [2:0]  n_pair;       // the lane sharing n_q's SPRAM word
   logic        ph_b;         // the scan is phase B (else C)
 
-  assign n_pair  = {n_q[2:1], !n_q[0]};
   assign b_cur   = syn_raw_i[8*n_q[2:0] +: 8];
   assign g_cur   = b_cur[7:6];
   assign age     = time_i - h_rdata[14:0];
@@ -244,14 +241,12 @@ module spl_core_learn #(
   // Constant part-selects only: yosys turns a variable one into a shifter.
   always_comb begin
     rule_cur    = '0;
-    top_cur     = '0;
     any_stdp    = 1'b0;
     any_plastic = 1'b0;
     for (int g = 0; g < 4; g++) begin
       if (g_cur == 2'(g)) begin
         rule_cur = rule_q[2*g +: 2];
       end
-      if (pb_q[7:6] == 2'(g)) top_cur = top_q[6*g +: 6];
       any_stdp    = any_stdp || rule_q[2*g +: 2] == RuleStdp;
       any_plastic = any_plastic || rule_q[2*g +: 2] != 2'd0;
     end
@@ -298,8 +293,8 @@ module spl_core_learn #(
     lvl_sum = $signed({2'b00, pb_q[5:0]}) + (ppot_q ? $signed({3'b000, steps}) : -$signed({3'b000, steps}));
     if (lvl_sum < 0) begin
       lvl_new = 6'd0;
-    end else if (lvl_sum > $signed({2'b00, top_cur})) begin
-      lvl_new = ppot_q ? top_cur : lvl_sum[5:0];
+    end else if (lvl_sum > $signed({2'b00, top_q})) begin
+      lvl_new = ppot_q ? top_q : lvl_sum[5:0];
     end else begin
       lvl_new = lvl_sum[5:0];
     end
@@ -326,9 +321,9 @@ module spl_core_learn #(
     n_d     = n_q;
     cnt_d   = cnt_q;
     pb_d    = pb_q;
-    po_d    = po_q;
     ppot_d  = ppot_q;
     q_d     = q_q;
+    top_d   = top_q;
     slot_d  = slot_q;
     win_d   = win_q;
     rcnt_d  = rcnt_q;
@@ -352,7 +347,8 @@ module spl_core_learn #(
     syn_we_o    = 1'b0;
     syn_addr_o  = 14'({src_q, n_q[NeurW-1:3]});
     syn_k_o     = n_q[2:1];
-    syn_wdata_o = n_q[0] ? {byte_new, po_q} : {po_q, byte_new};
+    syn_hi_o    = n_q[0];
+    syn_byte_o  = byte_new;
     pulse_o     = 1'b0;
     cnt_pot_inc = 1'b0;
     cnt_dep_inc = 1'b0;
@@ -480,7 +476,6 @@ module spl_core_learn #(
       end
       SEv: begin
         pb_d   = b_cur;
-        po_d   = syn_raw_i[8*n_pair +: 8];
         ppot_d = !ph_b;
         age_d  = age;
         hv_d   = h_valid;
@@ -535,9 +530,11 @@ module spl_core_learn #(
 
       // A pulse on (src_q, n_q), byte pb_q
       SP0: begin
-        st_d = SP1;
+        h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd0});   // the group's levels
+        st_d    = SP1;
       end
       SP1: begin
+        top_d = h_rdata[13:8];
         q_d   = ppot_q ? t_rdata[7:0] : t_rdata[15:8];
         cnt_d = '0;
         st_d  = amp_d_q != '0 ? SPD : (amp_c_q != '0 ? SPL : SP2);
@@ -646,9 +643,9 @@ module spl_core_learn #(
       n_q     <= '0;
       cnt_q   <= '0;
       pb_q    <= '0;
-      po_q    <= '0;
       ppot_q  <= 1'b0;
       q_q     <= '0;
+      top_q   <= '0;
       slot_q  <= '0;
       win_q   <= '0;
       rcnt_q  <= '0;
@@ -666,9 +663,9 @@ module spl_core_learn #(
       n_q     <= n_d;
       cnt_q   <= cnt_d;
       pb_q    <= pb_d;
-      po_q    <= po_d;
       ppot_q  <= ppot_d;
       q_q     <= q_d;
+      top_q   <= top_d;
       slot_q  <= slot_d;
       win_q   <= win_d;
       rcnt_q  <= rcnt_d;
@@ -692,7 +689,6 @@ module spl_core_learn #(
       inh_q      <= '0;
       slot_v_q   <= '0;
       rule_q     <= '0;
-      top_q      <= {4{6'd63}};
     end else if (host_we_i && h_is_reg) begin
       if (h_idx == 6'd0) {learning_q, plastic_q} <= h_clean[1:0];
       if (h_idx == 6'd3) seed_d_q[15:0]  <= host_wdata_i;
@@ -704,7 +700,6 @@ module spl_core_learn #(
             3'd0: begin
               rule_q[2*g +: 2] <= h_clean[1:0];
               inh_q[g]         <= h_clean[2];
-              top_q[6*g +: 6]  <= h_clean[13:8];
             end
             default: ;
           endcase

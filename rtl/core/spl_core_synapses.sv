@@ -16,7 +16,8 @@
 // then the complement of 2*level with a carry in, which keeps the mapping
 // to one LUT a bit in front of the accumulator's adder.
 // Learning engine: eng_en_i reads {s, c} like a sweep (raw_o a clock later)
-// or, with eng_we_i, writes eng_wdata_i into SPRAM eng_k_i there.
+// or, with eng_we_i, writes the byte eng_byte_i into byte eng_hi_i of
+// SPRAM eng_k_i's word there (the SPRAM's nibble mask keeps the other).
 // Host: host_we_i writes host_wdata_i at host_addr_i; host_re_i reads it and
 // host_rdata_o shows it one clock later. The core never overlaps the two.
 module spl_core_synapses #(
@@ -42,7 +43,8 @@ module spl_core_synapses #(
   input  logic              eng_we_i,
   input  logic [13:0]       eng_addr_i,
   input  logic [1:0]        eng_k_i,
-  input  logic [15:0]       eng_wdata_i,
+  input  logic              eng_hi_i,
+  input  logic [7:0]        eng_byte_i,
 
   input  logic              host_re_i,
   input  logic              host_we_i,
@@ -63,8 +65,9 @@ module spl_core_synapses #(
       .en_i    (sw_valid_i || host_re_i || (host_we_i && host_addr_i[1:0] == 2'(k))
                 || (eng_en_i && (!eng_we_i || eng_k_i == 2'(k)))),
       .we_i    (!sw_valid_i && (host_we_i || eng_we_i)),
+      .mask_i  (!eng_en_i ? 4'b1111 : (eng_hi_i ? 4'b1100 : 4'b0011)),
       .addr_i  (addr),
-      .wdata_i (eng_en_i ? eng_wdata_i : host_wdata_i),
+      .wdata_i (eng_en_i ? {eng_byte_i, eng_byte_i} : host_wdata_i),
       .rdata_o (raw_o[16*k +: 16])
     );
   end
