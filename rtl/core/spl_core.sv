@@ -145,7 +145,7 @@ module spl_core #(
   logic [31:0] cnt_overrun_d, cnt_overrun_q;
   logic [31:0] cnt_spikes_d, cnt_spikes_q;
   logic [31:0] cnt_events_d, cnt_events_q;
-  logic [31:0] cnt_sops_d, cnt_sops_q;
+  logic [31:0] sops_add;     // to the sops counter (a DSP accumulator)
   // Counts of the rows swept ahead: they belong to timestep t+1 and join
   // the counters when it starts (or are dropped if it re-sweeps).
   logic [NeurW:0]    ahead_events_d, ahead_events_q;
@@ -432,13 +432,13 @@ module spl_core #(
       // (or, for a re-sweep, are dropped) without a race.
       cnt_acc_sat_d  = cnt_acc_sat_q + (dirty_q ? 32'h0 : 32'(ahead_sat_q));
       cnt_events_d   = cnt_events_q + (dirty_q ? 32'h0 : 32'(ahead_events_q));
-      cnt_sops_d     = cnt_sops_q + (dirty_q ? 32'h0 : 32'(ahead_events_q) * 32'(N));
+      sops_add       = dirty_q ? 32'h0 : 32'(ahead_events_q) * 32'(N);
       ahead_events_d = '0;
       ahead_sat_d    = '0;
     end else begin
       cnt_acc_sat_d  = cnt_acc_sat_q + (acc_sat_ahead ? 32'h0 : 32'(acc_sat));
       cnt_events_d   = cnt_events_q + 32'(pass_cnt_q);
-      cnt_sops_d     = cnt_sops_q + 32'(pass_cnt_q) * 32'(N);
+      sops_add       = 32'(pass_cnt_q) * 32'(N);
     end
 
     owed_d = owed_q + (step_q ? step_cnt_q : 32'h0) + owed_delta;
@@ -543,7 +543,6 @@ module spl_core #(
       cnt_overrun_d     = '0;
       cnt_spikes_d      = '0;
       cnt_events_d      = '0;
-      cnt_sops_d        = '0;
       ahead_events_d    = '0;
       ahead_sat_d       = '0;
       cur_ready_d       = '0;
@@ -599,7 +598,6 @@ module spl_core #(
       cnt_overrun_q     <= '0;
       cnt_spikes_q      <= '0;
       cnt_events_q      <= '0;
-      cnt_sops_q        <= '0;
     end else begin
       state_q    <= state_d;
       time_q     <= time_d;
@@ -638,7 +636,6 @@ module spl_core #(
       cnt_overrun_q     <= cnt_overrun_d;
       cnt_spikes_q      <= cnt_spikes_d;
       cnt_events_q      <= cnt_events_d;
-      cnt_sops_q        <= cnt_sops_d;
     end
   end
 
@@ -652,7 +649,8 @@ module spl_core #(
   assign cnt_tick_overrun_o  = cnt_overrun_q;
   assign cnt_spikes_o        = cnt_spikes_q;
   assign cnt_events_o        = cnt_events_q;
-  assign cnt_sops_o          = cnt_sops_q;
+  spl_acc32 u_cnt_sops (.clk_i (clk_i), .rst_ni (rst_ni), .clr_i (clear_q),
+                        .add_i (sops_add), .q_o (cnt_sops_o));
 
   // ---------------------------------------------------------------------
   // Datapath

@@ -116,7 +116,6 @@ module spl_core_learn #(
   logic [7:0]       rule_q;     // group g in bits 2g+1..2g
   logic [3:0]       inh_q;
   logic [7:0]       slot_v_q;
-  logic [31:0]      cnt_pot_q, cnt_dep_q, cnt_uns_q;
   logic             cnt_pot_inc, cnt_dep_inc, cnt_uns_inc;
 
   // Memories' ports
@@ -652,9 +651,6 @@ module spl_core_learn #(
       age_q   <= '0;
       hv_q    <= 1'b0;
       lfsr_q  <= 32'h1;
-      cnt_pot_q <= '0;
-      cnt_dep_q <= '0;
-      cnt_uns_q <= '0;
     end else begin
       st_q    <= st_d;
       ph_q    <= ph_d;
@@ -672,9 +668,6 @@ module spl_core_learn #(
       age_q   <= age_d;
       hv_q    <= hv_d;
       lfsr_q  <= lfsr_d;
-      cnt_pot_q <= clear_i ? '0 : cnt_pot_q + 32'(cnt_pot_inc);
-      cnt_dep_q <= clear_i ? '0 : cnt_dep_q + 32'(cnt_dep_inc);
-      cnt_uns_q <= clear_i ? '0 : cnt_uns_q + 32'(cnt_uns_inc);
     end
   end
 
@@ -716,8 +709,12 @@ module spl_core_learn #(
   assign busy_o          = st_q != SIdle;
   assign plastic_o       = plastic_q;
   assign inh_o           = inh_q;
-  assign cnt_pot_o       = cnt_pot_q;
-  assign cnt_dep_o       = cnt_dep_q;
-  assign cnt_unslotted_o = cnt_uns_q;
+  // The counters in DSP blocks (spl_acc32): no logic cells.
+  spl_acc32 u_cnt_pot (.clk_i (clk_i), .rst_ni (rst_ni), .clr_i (clear_i),
+                       .add_i (32'(cnt_pot_inc)), .q_o (cnt_pot_o));
+  spl_acc32 u_cnt_dep (.clk_i (clk_i), .rst_ni (rst_ni), .clr_i (clear_i),
+                       .add_i (32'(cnt_dep_inc)), .q_o (cnt_dep_o));
+  spl_acc32 u_cnt_uns (.clk_i (clk_i), .rst_ni (rst_ni), .clr_i (clear_i),
+                       .add_i (32'(cnt_uns_inc)), .q_o (cnt_unslotted_o));
 
 endmodule
