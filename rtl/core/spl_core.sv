@@ -172,7 +172,6 @@ module spl_core #(
 
   logic             in_head_valid;
   logic [ChanW+15:0] in_head;
-  logic [15:0]      in_dt;            // head target time - t, serial arithmetic
   logic             in_due, in_late;
   logic             in_pop;
 
@@ -274,9 +273,18 @@ module spl_core #(
     .pop_i   (in_pop)
   );
 
-  assign in_dt   = in_head[15:0] - time_q[15:0];
-  assign in_late = in_dt[15];
-  assign in_due  = in_head_valid && (in_dt[15] || in_dt == 16'h0);
+  // Due: int16(head - t) <= 0, that is head - t - 1 = head + ~t negative,
+  // or head - t = 0x8000 (-32768, where head - t - 1 wraps), that is head
+  // equal to t with its top bit flipped. One carry chain and a comparison
+  // beside it, no zero test after the chain: this is on the path to the
+  // sweep list's read address.
+  // Late: due and not for t (counted a clock later, off that path).
+  logic [15:0] in_dm1;   // only its sign is used
+  logic        in_due_t;
+  assign in_dm1   = in_head[15:0] + ~time_q[15:0];
+  assign in_due_t = in_dm1[15] || in_head[15:0] == {!time_q[15], time_q[14:0]};
+  assign in_due   = in_head_valid && in_due_t;
+  assign in_late  = in_due_t && in_head[15:0] != time_q[15:0];
 
   assign out_push = spike && !out_full;
 
@@ -308,9 +316,30 @@ module spl_core #(
   assign lst_we    = spike || in_pop;
   assign lst_waddr = {spike ? !time_q[0] : time_q[0], lst_wr_q};
   assign lst_wdata = spike ? SrcW'(E) + SrcW'(spike_n) : SrcW'(in_head[ChanW+15:16]);
-  assign lst_raddr = sw_act_d ? {sw_set_d, sw_nxt_d}
-                   : state_q == StLearn ? lrn_lst_raddr
-                   : {state_q == StUpd ? !time_q[0] : time_q[0], lst_idx_d};
+  // This is {sw_set_d, sw_nxt_d} while a pass runs (sw_act_d) and the idle
+  // address otherwise, written so that the late signals (sw_issue, held by
+  // the update's chunk reads; pass_go, from the input FIFO's head) select
+  // among addresses made of registers only: the 24 MHz path of the core.
+  logic [IdxW:0] lst_raddr_idle;
+  assign lst_raddr_idle = state_q == StLearn ? lrn_lst_raddr
+                        : {state_q == StUpd ? !time_q[0] : time_q[0], lst_idx_d};
+  always_comb begin
+    if (sw_act_q && !clear_q) begin
+      // A pass runs (pass_go is low): it holds, moves on, or ends.
+      if (!sw_issue) begin
+        lst_raddr = {sw_set_q, sw_nxt_q};
+      end else if (sw_chunk_q == '1 && sw_nxt_q == sw_beg_q) begin
+        lst_raddr = lst_raddr_idle;
+      end else begin
+        lst_raddr = {sw_set_q, sw_nxt_inc == sw_end_q ? sw_beg_q : sw_nxt_inc};
+      end
+    end else if (pass_go && !clear_q) begin
+      lst_raddr = {pass_ahead ? !time_q[0] : time_q[0],
+                   lst_idx_q + IdxW'(1) == pass_end ? lst_idx_q : lst_idx_q + IdxW'(1)};
+    end else begin
+      lst_raddr = lst_raddr_idle;
+    end
+  end
 
   spl_ram_1r1w #(
     .Width (SrcW),

@@ -89,7 +89,7 @@ module spl_core_learn #(
     SHead, SHeadW, SRd, SEv, SEw,
     SSlot,       // find the source's rate slot: the lowest holding it
     SR1, SR2, SR3,
-    SP0, SP1, SPD, SPL, SPC, SP2,
+    SP0, SP1, SPD, SPL, SPC, SPR, SPA, SP2,
     SE0, SE1
   } state_e;
 
@@ -103,6 +103,8 @@ module spl_core_learn #(
   logic             ppot_q, ppot_d;
   logic [7:0]       q_q, q_d;         // the step, Q4.4, after d2d
   logic [5:0]       top_q, top_d;     // levels - 1 of the pulse's group
+  logic [4:0]       steps_q;          // the pulse's steps (SPR)
+  logic signed [7:0] lvl_q;           // level +- steps, unclamped (SPA)
   logic [2:0]       slot_q, slot_d;
   logic [13:0]      win_q, win_d;
   logic [4:0]       rcnt_q, rcnt_d;
@@ -289,13 +291,15 @@ module spl_core_learn #(
     // Nearest, (q + 8) >> 4, or stochastic rounding with the LFSR's bits.
     round_up = amp_c_q == '0 ? q_q[3] : lfsr_q[12:9] < q_q[3:0];
     steps    = {1'b0, q_q[7:4]} + {4'b0000, round_up};
-    lvl_sum = $signed({2'b00, pb_q[5:0]}) + (ppot_q ? $signed({3'b000, steps}) : -$signed({3'b000, steps}));
-    if (lvl_sum < 0) begin
+    // Registered in SPR and SPA: a pulse's last steps are three clocks, not
+    // one long path (the core meets 24 MHz).
+    lvl_sum = $signed({2'b00, pb_q[5:0]}) + (ppot_q ? $signed({3'b000, steps_q}) : -$signed({3'b000, steps_q}));
+    if (lvl_q < 0) begin
       lvl_new = 6'd0;
-    end else if (lvl_sum > $signed({2'b00, top_q})) begin
-      lvl_new = ppot_q ? top_q : lvl_sum[5:0];
+    end else if (lvl_q > $signed({2'b00, top_q})) begin
+      lvl_new = ppot_q ? top_q : lvl_q[5:0];
     end else begin
-      lvl_new = lvl_sum[5:0];
+      lvl_new = lvl_q[5:0];
     end
     byte_new = {pb_q[7:6], lvl_new};
   end
@@ -305,11 +309,17 @@ module spl_core_learn #(
   // ---------------------------------------------------------------------
   logic            a_adv;      // phase A: done with this delivery
   logic            adv;        // done with this synapse: on to the next
-  logic            adv_now;    // ... and its reads may be issued at once
+  logic            adv_now;    // ... whose reads went out this clock (SEv, SEw)
   logic            scan_last;
+  logic [SrcW-1:0]  nxt_src;   // the scan's next synapse
+  logic [NeurW-1:0] nxt_n;
+  logic [9:0]       nxt_hist;  // and its history word
   logic [IdxW-1:0] lim;        // list entries of the phase
 
   assign scan_last = ph_b ? n_q == '1 : src_q == SrcW'(E + N - 1);
+  assign nxt_src   = ph_b ? src_q : src_q + SrcW'(1);
+  assign nxt_n     = ph_b ? n_q + NeurW'(1) : n_q;
+  assign nxt_hist  = ph_b ? 10'(SrcW'(E) + SrcW'(nxt_n)) : 10'(nxt_src);
   assign lim       = ph_b ? del_cnt_i : spk_cnt_i;
 
   always_comb begin
@@ -341,7 +351,11 @@ module spl_core_learn #(
     t_waddr = cnt_q[7:0];
     t_wdata = 16'h1010;
     t_raddr = pb_q;
-    lst_raddr_o = {ph_q == 2'd2 ? !time_i[0] : time_i[0], idx_q};
+    // The list shows entry idx_q in SARd and SHead, and the next entry in
+    // every other state, so that moving on to it needs no address that
+    // waits for a decision (the 24 MHz path into the list RAM).
+    lst_raddr_o = {ph_q == 2'd2 ? !time_i[0] : time_i[0],
+                   idx_q + IdxW'(st_q == SARd || st_q == SHead ? 0 : 1)};
     syn_en_o    = 1'b0;
     syn_we_o    = 1'b0;
     syn_addr_o  = 14'({src_q, n_q[NeurW-1:3]});
@@ -438,7 +452,7 @@ module spl_core_learn #(
         end else if (cnt_q[2:0] == 3'd7) begin
           a_adv       = ph_q == 2'd0;
           cnt_uns_inc = ph_q != 2'd0;
-          adv_now     = ph_q != 2'd0;
+          adv         = ph_q != 2'd0;
         end
       end
       SAWp: begin
@@ -478,6 +492,12 @@ module spl_core_learn #(
         ppot_d = !ph_b;
         age_d  = age;
         hv_d   = h_valid;
+        // The next synapse's reads go out whatever this one needs: its
+        // address does not wait for a decision (the 24 MHz path). A pulse
+        // or a rate evaluation re-reads it afterwards (SRd).
+        syn_en_o   = 1'b1;
+        syn_addr_o = 14'({nxt_src, nxt_n[NeurW-1:3]});
+        h_raddr    = nxt_hist;
         if (rule_cur == RuleStdp) begin
           // The group's window: W- for a delivery (B), W+ for a spike (C).
           h_raddr = shadow_addr({3'd2 + {1'b0, g_cur}, ph_b ? 3'd2 : 3'd1});
@@ -492,6 +512,9 @@ module spl_core_learn #(
         end
       end
       SEw: begin
+        syn_en_o   = 1'b1;
+        syn_addr_o = 14'({nxt_src, nxt_n[NeurW-1:3]});
+        h_raddr    = nxt_hist;
         if (hv_q && (ph_b ? age_q < 15'(h_rdata[13:0]) : age_q <= 15'(h_rdata[13:0]))) begin
           st_d = SP0;
         end else begin
@@ -523,7 +546,7 @@ module spl_core_learn #(
         if (8'(rcnt_q) > h_rdata[7:0] || 8'(rcnt_q) < h_rdata[15:8]) begin
           st_d = SP0;
         end else begin
-          adv_now = 1'b1;
+          adv = 1'b1;
         end
       end
 
@@ -536,11 +559,11 @@ module spl_core_learn #(
         top_d = h_rdata[13:8];
         q_d   = ppot_q ? t_rdata[7:0] : t_rdata[15:8];
         cnt_d = '0;
-        st_d  = amp_d_q != '0 ? SPD : (amp_c_q != '0 ? SPL : SP2);
+        st_d  = amp_d_q != '0 ? SPD : (amp_c_q != '0 ? SPL : SPR);
       end
       SPD: begin
         q_d  = q_adj;
-        st_d = amp_c_q != '0 ? SPL : SP2;
+        st_d = amp_c_q != '0 ? SPL : SPR;
       end
       SPL: begin
         lfsr_d = {1'b0, lfsr_q[31:1]} ^ (lfsr_q[0] ? 32'h8020_0003 : 32'h0);
@@ -549,6 +572,12 @@ module spl_core_learn #(
       end
       SPC: begin
         q_d  = q_adj;
+        st_d = SPR;
+      end
+      SPR: begin
+        st_d = SPA;
+      end
+      SPA: begin
         st_d = SP2;
       end
       SP2: begin
@@ -580,26 +609,21 @@ module spl_core_learn #(
     // Phase A: on to the next delivery.
     if (a_adv) begin
       idx_d = idx_q + IdxW'(1);
-      lst_raddr_o = {time_i[0], idx_d};
       st_d  = idx_d == del_cnt_i ? SPhase : SAWr;
     end
 
-    // On to the next synapse of the scan, or the next list entry. The SPRAM
-    // is written on a pulse's last clock, so the next reads wait a clock.
+    // On to the next synapse of the scan, or the next list entry. After a
+    // pulse (the SPRAM written) or a rate evaluation, SRd reads it first.
     if (adv || adv_now) begin
       if (scan_last) begin
         idx_d = idx_q + IdxW'(1);
-        lst_raddr_o = {ph_b ? time_i[0] : !time_i[0], idx_d};
         st_d  = idx_d == lim ? SPhase : SHeadW;
       end else begin
-        src_d = ph_b ? src_q : src_q + SrcW'(1);
-        n_d   = ph_b ? n_q + NeurW'(1) : n_q;
+        src_d = nxt_src;
+        n_d   = nxt_n;
         st_d  = SRd;
         if (adv_now) begin
-          syn_en_o   = 1'b1;
-          syn_addr_o = 14'({src_d, n_d[NeurW-1:3]});
-          h_raddr    = ph_b ? 10'(SrcW'(E) + SrcW'(n_d)) : 10'(src_d);
-          st_d       = SEv;
+          st_d = SEv;   // its reads went out this clock
         end
       end
     end
@@ -669,6 +693,11 @@ module spl_core_learn #(
       hv_q    <= hv_d;
       lfsr_q  <= lfsr_d;
     end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (st_q == SPR) steps_q <= steps;
+    if (st_q == SPA) lvl_q   <= lvl_sum;
   end
 
   // Register writes from the host
