@@ -6,9 +6,13 @@
 // Memories
 //   hist (768 x 16, three EBR): words 0..E+N-1 the last delivery of each
 //     source as {valid, t[14:0]}; words 0x200 + 32k + 0..20 rate slot k's
-//     ring of its last 21 deliveries; words 0x200 + 32i' + 24..31 (i' < 7)
-//     the register shadow that host reads return (section 6's words below
-//     0x100, sanitised as the model reads them back). A neuron's last spike
+//     ring of its last 21 deliveries, word 0x200 + 32k + 21 its write
+//     pointer; words 0x200 + 32i' + 24..31 (i' < 7) the register shadow
+//     that host reads return (section 6's words below 0x100, sanitised as
+//     the model reads them back). The engine reads windows, thresholds,
+//     levels and rate slots from the shadow when a synapse needs them:
+//     logic cells, not block RAM, are what the UP5K runs short of. The
+//     rules, signs, seeds and amplitudes stay in flip-flops. A neuron's last spike
 //     is not stored: its spikes are delivered as source E+n the timestep
 //     after, so while timestep T learns, last_post(n) = last_pre(E+n) - 1.
 //   tab (256 x 16, one EBR): the step tables, word {g, level}.
@@ -27,8 +31,10 @@
 //      fired at t (list half !t[0]), each source: STDP potentiation or the
 //      rate rule;
 //   E  scrub one history word.
-// A pulse is a table read, the device-to-device offset, 16 LFSR steps when
-// cycle-to-cycle noise is on, then the new level written back.
+// A pulse is a table read (and the group's levels), the device-to-device
+// offset, 16 LFSR steps and the noise when cycle-to-cycle noise is on, the
+// rounded steps, the unclamped level, then the new byte written through the
+// SPRAM's nibble mask: 6 to 23 clocks.
 module spl_core_learn #(
   parameter int N = 256,
   parameter int E = 256,
