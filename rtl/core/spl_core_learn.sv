@@ -310,6 +310,15 @@ module spl_core_learn #(
     byte_new = {pb_q[7:6], lvl_new};
   end
 
+  // The engine's own choices, before the host and the clear override them.
+  state_e           st_e;
+  logic [9:0]       cnt_e;
+  logic [2:0]       slot_e;
+  logic             h_we_e, t_we_e;
+  logic [9:0]       h_waddr_e, h_raddr_e;
+  logic [15:0]      h_wdata_e, t_wdata_e;
+  logic [7:0]       t_waddr_e, t_raddr_e;
+
   // ---------------------------------------------------------------------
   // Sequencer
   // ---------------------------------------------------------------------
@@ -329,17 +338,17 @@ module spl_core_learn #(
   assign lim       = ph_b ? del_cnt_i : spk_cnt_i;
 
   always_comb begin
-    st_d    = st_q;
+    st_e    = st_q;
     ph_d    = ph_q;
     idx_d   = idx_q;
     src_d   = src_q;
     n_d     = n_q;
-    cnt_d   = cnt_q;
+    cnt_e   = cnt_q;
     pb_d    = pb_q;
     ppot_d  = ppot_q;
     q_d     = q_q;
     top_d   = top_q;
-    slot_d  = slot_q;
+    slot_e  = slot_q;
     win_d   = win_q;
     rcnt_d  = rcnt_q;
     age_d   = age_q;
@@ -349,14 +358,14 @@ module spl_core_learn #(
     adv_now = 1'b0;
     a_adv   = 1'b0;
 
-    h_we    = 1'b0;
-    h_waddr = 10'(src_q);
-    h_wdata = {1'b1, time_i};
-    h_raddr = ph_b ? 10'(SrcW'(E) + SrcW'(n_q)) : 10'(src_q);
-    t_we    = 1'b0;
-    t_waddr = cnt_q[7:0];
-    t_wdata = 16'h1010;
-    t_raddr = pb_q;
+    h_we_e    = 1'b0;
+    h_waddr_e = 10'(src_q);
+    h_wdata_e = {1'b1, time_i};
+    h_raddr_e = ph_b ? 10'(SrcW'(E) + SrcW'(n_q)) : 10'(src_q);
+    t_we_e    = 1'b0;
+    t_waddr_e = cnt_q[7:0];
+    t_wdata_e = 16'h1010;
+    t_raddr_e = pb_q;
     // The list shows entry idx_q in SARd and SHead, and the next entry in
     // every other state, so that moving on to it needs no address that
     // waits for a decision (the 24 MHz path into the list RAM).
@@ -377,83 +386,83 @@ module spl_core_learn #(
       // Fills: after reset the register defaults and linear tables, after
       // a clear every history word, after a rate slot write its ring.
       SInit, SClear, SRingClr: begin
-        h_we    = !(st_q == SClear && cnt_q[9:8] == 2'b10 && cnt_q[4:3] == 2'b11);
-        h_waddr = st_q == SRingClr ? {2'b10, slot_q, cnt_q[4:0]} : cnt_q;
-        h_wdata = (st_q == SInit && cnt_q[9:8] == 2'b10 && cnt_q[4:3] == 2'b11)
+        h_we_e    = !(st_q == SClear && cnt_q[9:8] == 2'b10 && cnt_q[4:3] == 2'b11);
+        h_waddr_e = st_q == SRingClr ? {2'b10, slot_q, cnt_q[4:0]} : cnt_q;
+        h_wdata_e = (st_q == SInit && cnt_q[9:8] == 2'b10 && cnt_q[4:3] == 2'b11)
                   ? shadow_default({cnt_q[7:5], cnt_q[2:0]}) : 16'h0;
-        t_we    = st_q == SInit && cnt_q[9:8] == 2'b00;
-        cnt_d   = cnt_q + 10'd1;
+        t_we_e    = st_q == SInit && cnt_q[9:8] == 2'b00;
+        cnt_e   = cnt_q + 10'd1;
         if (cnt_q == (st_q == SRingClr ? 10'(RingLen) : 10'(HistDepth - 1))) begin
-          st_d = st_q == SClear ? SSeed0 : SIdle;
+          st_e = st_q == SClear ? SSeed0 : SIdle;
         end
       end
       SIdle: begin
         if (start_i) begin
           ph_d  = 2'd0;
           idx_d = '0;
-          st_d  = del_cnt_i != '0 ? SARd : SPhase;
+          st_e  = del_cnt_i != '0 ? SARd : SPhase;
         end
       end
       SPhase: begin
         // After A (ph 0) or B (ph 1): the next phase with work, or scrub.
         idx_d = '0;
-        st_d  = SE0;
+        st_e  = SE0;
         if (ph_q == 2'd0 && del_cnt_i != '0 && plastic_q && learning_q && any_stdp) begin
           ph_d = 2'd1;
-          st_d = SHead;
+          st_e = SHead;
         end else if (ph_q != 2'd2 && spk_cnt_i != '0 && plastic_q && learning_q && any_plastic) begin
           ph_d = 2'd2;
-          st_d = SHead;
+          st_e = SHead;
         end
       end
 
       // The LFSR restarts from the c2c seed (1 if the seed is 0).
       SSeed0: begin
-        h_raddr = shadow_addr(6'd1);
-        st_d    = SSeed1;
+        h_raddr_e = shadow_addr(6'd1);
+        st_e    = SSeed1;
       end
       SSeed1: begin
         lfsr_d[15:0] = h_rdata;
-        h_raddr = shadow_addr(6'd2);
-        st_d    = SSeed2;
+        h_raddr_e = shadow_addr(6'd2);
+        st_e    = SSeed2;
       end
       SSeed2: begin
         lfsr_d = {h_rdata, lfsr_q[15:0]} == '0 ? 32'h1 : {h_rdata, lfsr_q[15:0]};
-        st_d   = SIdle;
+        st_e   = SIdle;
       end
 
       // A: record the deliveries
       SARd: begin
-        st_d = SAWr;
+        st_e = SAWr;
       end
       SAWr: begin
         src_d   = lst_rdata_i;
-        h_we    = 1'b1;
-        h_waddr = 10'(lst_rdata_i);
-        st_d    = SARing;
+        h_we_e    = 1'b1;
+        h_waddr_e = 10'(lst_rdata_i);
+        st_e    = SARing;
       end
       SARing: begin
         // Rate slots in use: the source's slot, if any, records it.
         if (slot_v_q != '0) begin
-          h_raddr = shadow_addr(6'd48);
-          cnt_d   = '0;
-          st_d    = SSlot;
+          h_raddr_e = shadow_addr(6'd48);
+          cnt_e   = '0;
+          st_e    = SSlot;
         end else begin
           a_adv = 1'b1;
         end
       end
       SSlot: begin
         // Slot cnt_q's word arrives; the next one's read is issued.
-        cnt_d   = cnt_q + 10'd1;
-        h_raddr = shadow_addr({3'b110, cnt_d[2:0]});
+        cnt_e   = cnt_q + 10'd1;
+        h_raddr_e = shadow_addr({3'b110, cnt_e[2:0]});
         if (slot_match) begin
-          slot_d = cnt_q[2:0];
+          slot_e = cnt_q[2:0];
           if (ph_q == 2'd0) begin
-            h_raddr = {2'b10, cnt_q[2:0], 5'(RingLen)};   // the ring's write pointer
-            st_d    = SAWp;
+            h_raddr_e = {2'b10, cnt_q[2:0], 5'(RingLen)};   // the ring's write pointer
+            st_e    = SAWp;
           end else begin
-            h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd3});   // the rate window
-            st_d    = SR1;
+            h_raddr_e = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd3});   // the rate window
+            st_e    = SR1;
           end
         end else if (cnt_q[2:0] == 3'd7) begin
           a_adv       = ph_q == 2'd0;
@@ -462,22 +471,22 @@ module spl_core_learn #(
         end
       end
       SAWp: begin
-        h_we    = 1'b1;
-        h_waddr = {2'b10, slot_q, h_rdata[4:0]};
-        cnt_d   = 10'(h_rdata[4:0]);
-        st_d    = SAWp2;
+        h_we_e    = 1'b1;
+        h_waddr_e = {2'b10, slot_q, h_rdata[4:0]};
+        cnt_e   = 10'(h_rdata[4:0]);
+        st_e    = SAWp2;
       end
       SAWp2: begin
-        h_we    = 1'b1;
-        h_waddr = {2'b10, slot_q, 5'(RingLen)};
-        h_wdata = {11'h0, cnt_q[4:0] == 5'(RingLen - 1) ? 5'd0 : cnt_q[4:0] + 5'd1};
+        h_we_e    = 1'b1;
+        h_waddr_e = {2'b10, slot_q, 5'(RingLen)};
+        h_wdata_e = {11'h0, cnt_q[4:0] == 5'(RingLen - 1) ? 5'd0 : cnt_q[4:0] + 5'd1};
         a_adv   = 1'b1;
       end
 
       // B and C: scans. B: the targets n of delivery src; C: the sources
       // src of the neuron n that fired.
       SHead: begin
-        st_d = SHeadW;
+        st_e = SHeadW;
       end
       SHeadW: begin
         if (ph_b) begin
@@ -487,11 +496,11 @@ module spl_core_learn #(
           src_d = '0;
           n_d   = NeurW'(lst_rdata_i - SrcW'(E));
         end
-        st_d = SRd;
+        st_e = SRd;
       end
       SRd: begin
         syn_en_o = 1'b1;
-        st_d     = SEv;
+        st_e     = SEv;
       end
       SEv: begin
         pb_d   = b_cur;
@@ -503,15 +512,15 @@ module spl_core_learn #(
         // or a rate evaluation re-reads it afterwards (SRd).
         syn_en_o   = 1'b1;
         syn_addr_o = 14'({nxt_src, nxt_n[NeurW-1:3]});
-        h_raddr    = nxt_hist;
+        h_raddr_e    = nxt_hist;
         if (rule_cur == RuleStdp) begin
           // The group's window: W- for a delivery (B), W+ for a spike (C).
-          h_raddr = shadow_addr({3'd2 + {1'b0, g_cur}, ph_b ? 3'd2 : 3'd1});
-          st_d    = SEw;
+          h_raddr_e = shadow_addr({3'd2 + {1'b0, g_cur}, ph_b ? 3'd2 : 3'd1});
+          st_e    = SEw;
         end else if (rule_cur == RuleRate && !ph_b && slot_v_q != '0) begin
-          h_raddr = shadow_addr(6'd48);
-          cnt_d   = '0;
-          st_d    = SSlot;
+          h_raddr_e = shadow_addr(6'd48);
+          cnt_e   = '0;
+          st_e    = SSlot;
         end else begin
           cnt_uns_inc = rule_cur == RuleRate && !ph_b;
           adv_now     = 1'b1;
@@ -520,9 +529,9 @@ module spl_core_learn #(
       SEw: begin
         syn_en_o   = 1'b1;
         syn_addr_o = 14'({nxt_src, nxt_n[NeurW-1:3]});
-        h_raddr    = nxt_hist;
+        h_raddr_e    = nxt_hist;
         if (hv_q && (ph_b ? age_q < 15'(h_rdata[13:0]) : age_q <= 15'(h_rdata[13:0]))) begin
-          st_d = SP0;
+          st_e = SP0;
         end else begin
           adv_now = 1'b1;
         end
@@ -531,26 +540,26 @@ module spl_core_learn #(
       // The rate rule: the group's window and thresholds, then the ring.
       SR1: begin
         win_d   = h_rdata[13:0];
-        h_raddr = {2'b10, slot_q, 5'd0};
-        cnt_d   = '0;
+        h_raddr_e = {2'b10, slot_q, 5'd0};
+        cnt_e   = '0;
         rcnt_d  = '0;
-        st_d    = SR2;
+        st_e    = SR2;
       end
       SR2: begin
         // Ring entry cnt_q arrives; the read of the next is issued.
         if (h_valid && age < 15'(win_q)) rcnt_d = rcnt_q + 5'd1;
-        cnt_d   = cnt_q + 10'd1;
-        h_raddr = {2'b10, slot_q, cnt_d[4:0]};
+        cnt_e   = cnt_q + 10'd1;
+        h_raddr_e = {2'b10, slot_q, cnt_e[4:0]};
         if (cnt_q == 10'(RingLen - 1)) begin
-          h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd4});
-          st_d    = SR3;
+          h_raddr_e = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd4});
+          st_e    = SR3;
         end
       end
       SR3: begin
         // The thresholds: more than high potentiates, fewer than low depresses.
         ppot_d = 8'(rcnt_q) > h_rdata[7:0];
         if (8'(rcnt_q) > h_rdata[7:0] || 8'(rcnt_q) < h_rdata[15:8]) begin
-          st_d = SP0;
+          st_e = SP0;
         end else begin
           adv = 1'b1;
         end
@@ -558,33 +567,33 @@ module spl_core_learn #(
 
       // A pulse on (src_q, n_q), byte pb_q
       SP0: begin
-        h_raddr = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd0});   // the group's levels
-        st_d    = SP1;
+        h_raddr_e = shadow_addr({3'd2 + {1'b0, pb_q[7:6]}, 3'd0});   // the group's levels
+        st_e    = SP1;
       end
       SP1: begin
         top_d = h_rdata[13:8];
         q_d   = ppot_q ? t_rdata[7:0] : t_rdata[15:8];
-        cnt_d = '0;
-        st_d  = amp_d_q != '0 ? SPD : (amp_c_q != '0 ? SPL : SPR);
+        cnt_e = '0;
+        st_e  = amp_d_q != '0 ? SPD : (amp_c_q != '0 ? SPL : SPR);
       end
       SPD: begin
         q_d  = q_adj;
-        st_d = amp_c_q != '0 ? SPL : SPR;
+        st_e = amp_c_q != '0 ? SPL : SPR;
       end
       SPL: begin
         lfsr_d = {1'b0, lfsr_q[31:1]} ^ (lfsr_q[0] ? 32'h8020_0003 : 32'h0);
-        cnt_d  = cnt_q + 10'd1;
-        if (cnt_q[3:0] == 4'd15) st_d = SPC;
+        cnt_e  = cnt_q + 10'd1;
+        if (cnt_q[3:0] == 4'd15) st_e = SPC;
       end
       SPC: begin
         q_d  = q_adj;
-        st_d = SPR;
+        st_e = SPR;
       end
       SPR: begin
-        st_d = SPA;
+        st_e = SPA;
       end
       SPA: begin
-        st_d = SP2;
+        st_e = SP2;
       end
       SP2: begin
         syn_en_o    = 1'b1;
@@ -597,25 +606,25 @@ module spl_core_learn #(
 
       // E: scrub history word t mod 1024 (not the register shadow)
       SE0: begin
-        h_raddr = time_i[9:0];
-        st_d    = SIdle;
+        h_raddr_e = time_i[9:0];
+        st_e    = SIdle;
         if (time_i[9:0] < 10'(HistDepth) && !(time_i[9:8] == 2'b10 && time_i[4:3] == 2'b11)) begin
-          st_d = SE1;
+          st_e = SE1;
         end
       end
       SE1: begin
-        h_waddr = time_i[9:0];
-        h_wdata = 16'h0;
-        h_we    = h_valid && age[14];
-        st_d    = SIdle;
+        h_waddr_e = time_i[9:0];
+        h_wdata_e = 16'h0;
+        h_we_e    = h_valid && age[14];
+        st_e    = SIdle;
       end
-      default: st_d = SIdle;
+      default: st_e = SIdle;
     endcase
 
     // Phase A: on to the next delivery.
     if (a_adv) begin
       idx_d = idx_q + IdxW'(1);
-      st_d  = idx_d == del_cnt_i ? SPhase : SAWr;
+      st_e  = idx_d == del_cnt_i ? SPhase : SAWr;
     end
 
     // On to the next synapse of the scan, or the next list entry. After a
@@ -623,17 +632,34 @@ module spl_core_learn #(
     if (adv || adv_now) begin
       if (scan_last) begin
         idx_d = idx_q + IdxW'(1);
-        st_d  = idx_d == lim ? SPhase : SHeadW;
+        st_e  = idx_d == lim ? SPhase : SHeadW;
       end else begin
         src_d = nxt_src;
         n_d   = nxt_n;
-        st_d  = SRd;
+        st_e  = SRd;
         if (adv_now) begin
-          st_d = SEv;   // its reads went out this clock
+          st_e = SEv;   // its reads went out this clock
         end
       end
     end
 
+  end
+
+  // The host's accesses and the clear override the engine (a separate block:
+  // the engine's logic then depends on no core input, so Verilator does not
+  // evaluate it again whenever an input moves).
+  always_comb begin
+    st_d    = st_e;
+    cnt_d   = cnt_e;
+    slot_d  = slot_e;
+    h_raddr = h_raddr_e;
+    h_we    = h_we_e;
+    h_waddr = h_waddr_e;
+    h_wdata = h_wdata_e;
+    t_raddr = t_raddr_e;
+    t_we    = t_we_e;
+    t_waddr = t_waddr_e;
+    t_wdata = t_wdata_e;
     // Host accesses (only while idle).
     if (host_re_i) begin
       h_raddr = shadow_addr(h_idx);
