@@ -863,32 +863,63 @@ void rate_lowest_slot(C& c, Trace& tr) {
 // ---------------------------------------------------------------------------
 // 4. Freeze, resume, host access.
 
+// One STDP synapse kSrc -> kPost of group 1 (W+ 20, W- 9) at level 30, on
+// the bench of bench(): the setup of the freeze and static-mode protocols.
+// expect() checks the level read back over space 1, that the byte is still
+// in group g (1 unless the test moves it), and the pulse counters; l follows
+// the level read.
 template <class C>
-void freeze_stdp(C& c, Trace& tr) {
-  INFO("on the ", c.name);
-  bench(c, {kPost});
-  Group grp;
-  grp.rule = kStdp;
-  grp.w_plus = 20;
-  grp.w_minus = 9;
-  write_group(c, 1, grp);
-  Device dev(grp);
+struct StdpRig {
+  C& c;
+  Trace& tr;
+  Device dev;
   unsigned l = 30;
-  set_synapse(c, kSrc, kPost, syn(1, l));
+  unsigned g = 1;
   Schedule sched;
   std::vector<Spike> want;
-  const auto post = [&](std::uint32_t t) {
+
+  static Group group() {
+    Group grp;
+    grp.rule = kStdp;
+    grp.w_plus = 20;
+    grp.w_minus = 9;
+    return grp;
+  }
+
+  StdpRig(C& core, Trace& trace) : c(core), tr(trace), dev(group()) {
+    bench(c, {kPost});
+    write_group(c, 1, group());
+    set_synapse(c, kSrc, kPost, syn(1, l));
+  }
+
+  void post(std::uint32_t t) {
     sched.post(t);
     want.push_back({t, kPost});
-  };
-  const auto expect = [&](const std::string& what, unsigned want_level, std::uint32_t pot, std::uint32_t dep) {
+  }
+
+  void expect(const std::string& what, unsigned want_level, std::uint32_t pot, std::uint32_t dep) {
     INFO(what);
     const unsigned got = level(c, kSrc, kPost);
     CHECK(got == want_level);
+    CHECK(model::group_of(synapse(c, kSrc, kPost)) == g);
     CHECK(c.counters().pot == pot);
     CHECK(c.counters().dep == dep);
     tr.see(what, got);
     l = got;
+  }
+};
+
+template <class C>
+void freeze_stdp(C& c, Trace& tr) {
+  INFO("on the ", c.name);
+  StdpRig<C> rig(c, tr);
+  Device& dev = rig.dev;
+  unsigned& l = rig.l;
+  Schedule& sched = rig.sched;
+  std::vector<Spike>& want = rig.want;
+  const auto post = [&](std::uint32_t t) { rig.post(t); };
+  const auto expect = [&](const std::string& what, unsigned want_level, std::uint32_t pot, std::uint32_t dep) {
+    rig.expect(what, want_level, pot, dep);
   };
 
   // Frozen: a pairing each way changes nothing.
@@ -940,6 +971,7 @@ void freeze_stdp(C& c, Trace& tr) {
   // The host moves the synapse to the static group: the byte stays as written.
   sched.run_to(c, 340);
   set_synapse(c, kSrc, kPost, syn(0, 20));
+  rig.g = 0;
   sched.at(350, kSrc);
   post(352);
   sched.run_to(c, 360);
@@ -988,30 +1020,14 @@ void freeze_rate(C& c, Trace& tr) {
 template <class C>
 void static_mode_history(C& c, Trace& tr) {
   INFO("on the ", c.name);
-  bench(c, {kPost});
-  Group grp;
-  grp.rule = kStdp;
-  grp.w_plus = 20;
-  grp.w_minus = 9;
-  write_group(c, 1, grp);
-  Device dev(grp);
-  unsigned l = 30;
-  set_synapse(c, kSrc, kPost, syn(1, l));
-  Schedule sched;
-  std::vector<Spike> want;
-  const auto post = [&](std::uint32_t t) {
-    sched.post(t);
-    want.push_back({t, kPost});
-  };
+  StdpRig<C> rig(c, tr);
+  Device& dev = rig.dev;
+  unsigned& l = rig.l;
+  Schedule& sched = rig.sched;
+  std::vector<Spike>& want = rig.want;
+  const auto post = [&](std::uint32_t t) { rig.post(t); };
   const auto expect = [&](const std::string& what, unsigned want_level, std::uint32_t pot, std::uint32_t dep) {
-    INFO(what);
-    const unsigned got = level(c, kSrc, kPost);
-    CHECK(got == want_level);
-    CHECK(model::group_of(synapse(c, kSrc, kPost)) == 1);
-    CHECK(c.counters().pot == pot);
-    CHECK(c.counters().dep == dep);
-    tr.see(what, got);
-    l = got;
+    rig.expect(what, want_level, pot, dep);
   };
 
   reg_write(c, reg::kMode, reg::kLearning);  // static mode
