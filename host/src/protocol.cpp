@@ -50,7 +50,7 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(std::string("protocol: ") + what);
 }
 
-bool known_space(std::uint8_t s) { return s <= static_cast<std::uint8_t>(MemSpace::kLevels); }
+bool known_space(std::uint8_t s) { return s <= static_cast<std::uint8_t>(MemSpace::kNeuronState); }
 bool known_op(std::uint8_t o) {
   return o >= static_cast<std::uint8_t>(ControlOp::kReset) &&
          o <= static_cast<std::uint8_t>(ControlOp::kSetTime);
@@ -143,6 +143,15 @@ std::string_view to_string(CounterId c) {
     case CounterId::kEventsDroppedBadAddress: return "events_dropped_bad_address";
     case CounterId::kEventsLate: return "events_late";
     case CounterId::kSpikesDroppedTxFull: return "spikes_dropped_tx_full";
+    case CounterId::kRxUartErrors: return "rx_uart_errors";
+    case CounterId::kCoreAccSaturated: return "core_acc_saturated";
+    case CounterId::kCoreTickOverrun: return "core_tick_overrun";
+    case CounterId::kCoreSpikes: return "core_spikes";
+    case CounterId::kCoreEvents: return "core_events";
+    case CounterId::kCoreSops: return "core_sops";
+    case CounterId::kCorePulsesPot: return "core_pulses_pot";
+    case CounterId::kCorePulsesDep: return "core_pulses_dep";
+    case CounterId::kCoreRateUnslotted: return "core_rate_unslotted";
   }
   return "unknown_counter";
 }

@@ -80,15 +80,16 @@ inline constexpr std::size_t kMaxMemWords = (kMaxBody - 6) / 2;      // 121
 enum class MemSpace : std::uint8_t {
   kNeuronParams = 0x00,
   kWeights = 0x01,
-  kLevels = 0x02,
+  kPlasticity = 0x02,   // plasticity registers and step tables (docs/plasticity.md §6)
+  kNeuronState = 0x03,  // v, a, r per neuron (docs/link.md §1.1)
 };
 
 enum class ControlOp : std::uint8_t {
-  kReset = 0x01,    // arg 0: core state; arg 1: also counters and time
+  kReset = 0x01,    // arg 0: core state, FIFOs, time, core counters; 1: also link counters
   kStart = 0x02,    // run in real time, one timestep per tick of the divider
   kStop = 0x03,     // stop advancing time
   kStep = 0x04,     // advance `arg` timesteps as fast as possible, then stop
-  kSetTime = 0x05,  // board time := arg (low 32 bits)
+  kSetTime = 0x05,  // board time := arg; 1.0 gateware answers ACK unsupported (docs/link.md)
 };
 
 enum class Status : std::uint8_t {
@@ -271,8 +272,21 @@ enum class CounterId : std::uint8_t {
   kEventsDroppedBadAddress = 12,
   kEventsLate = 13,  // delivered, but after their timestep
   kSpikesDroppedTxFull = 14,  // output spikes lost: the link to the host was full
+  kRxUartErrors = 15,         // bytes lost to UART framing errors (docs/link.md §2.1)
+  // The neuron core's (docs/link.md §2.1).
+  kCoreAccSaturated = 32,
+  kCoreTickOverrun = 33,
+  kCoreSpikes = 34,
+  kCoreEvents = 35,
+  kCoreSops = 36,
+  kCorePulsesPot = 37,
+  kCorePulsesDep = 38,
+  kCoreRateUnslotted = 39,
 };
-inline constexpr std::size_t kNumLinkCounters = 15;
+inline constexpr std::size_t kNumLinkCounters = 16;  // ids 0..15
+inline constexpr std::size_t kFirstCoreCounter = 32;
+inline constexpr std::size_t kNumCoreCounters = 8;   // ids 32..39
+inline constexpr std::size_t kNumCounterIds = 48;    // ids 0..47 may be read; unlisted ones read 0
 std::string_view to_string(CounterId c);
 
 }  // namespace spikelink::proto
