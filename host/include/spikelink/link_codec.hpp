@@ -86,6 +86,8 @@ class Receiver {
     return c;
   }
   const TimeUnwrapper& time() const { return time_; }
+  // The board's time restarted (a RESET): the next value is taken as is.
+  void reset_time() { time_.reset(); }
 
  private:
   void track_seq(std::uint8_t seq);
