@@ -53,6 +53,7 @@ module spl_core #(
   input  logic [ChanW-1:0] in_channel_i,
   input  logic [15:0]      in_time_i,     // target timestep, low 16 bits
   output logic             in_full_o,
+  output logic [8:0]       in_count_o,    // entries in the input FIFO (0..256)
 
   // Output spikes
   output logic             out_valid_o,
@@ -272,6 +273,21 @@ module spl_core #(
     .rdata_o (in_head),
     .pop_i   (in_pop)
   );
+
+  // The input FIFO's fill level for the link's credits (docs/link.md 1.2),
+  // counted beside the FIFO exactly as it counts: a push lands unless full,
+  // a pop whenever the sequencer takes the head, the clear empties it.
+  logic [8:0] in_count_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      in_count_q <= '0;
+    end else if (clear_q) begin
+      in_count_q <= '0;
+    end else begin
+      in_count_q <= in_count_q + 9'(in_valid_i && !in_full_o) - 9'(in_pop);
+    end
+  end
+  assign in_count_o = in_count_q;
 
   // Due: int16(head - t) <= 0, that is head - t - 1 = head + ~t negative,
   // or head - t = 0x8000 (-32768, where head - t - 1 wraps), that is head

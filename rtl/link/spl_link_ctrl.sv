@@ -1,0 +1,1133 @@
+// The board's link layer (docs/link.md sections 1 and 2): between the
+// framer (spl_link_framer) and the neuron core (spl_core).
+//
+// Host frames are taken one at a time. A frame is first stored whole (its
+// body in one EBR, its first six body bytes also in flip-flops), because a
+// frame with an invalid body must have no effect at all and its length is
+// only known at its end. Then, in order: the sequence check (ERROR host
+// frames lost), the type and body check (ERROR unknown type / malformed,
+// rx_malformed), the action with its reply, and CREDIT after the reply to
+// every command. Replies are built in a nine-byte shift register, loaded a
+// chunk at a time (a header, then one register, counter or memory word per
+// chunk), so no reply needs a buffer.
+//
+// Frames to the host come from the processor above and from the spike
+// batcher (spl_link_batcher); the tx mux gives the framer to the batcher
+// while it is inside a frame, else to the processor, and writes the 8-bit
+// sequence number into byte 1 of every frame. While the processor wants the
+// transmitter (hold), the batcher closes its batch and opens none, so
+// replies, ERRORs and CREDITs are never held behind spike data for longer
+// than it takes to close the open batch.
+//
+// Timesteps: STEP adds to the link's owed count; owed timesteps are handed
+// to the core one at a time, each only when the core is idle and its output
+// FIFO empty (lossless step mode). START/STOP drive the core's real-time
+// mode directly.
+module spl_link_ctrl #(
+  parameter int          N         = 256,
+  parameter int          E         = 256,
+  parameter bit          Plastic   = 1'b1,
+  parameter int unsigned ClockHz   = 24_000_000,
+  parameter int unsigned BoardId   = 0,
+  parameter int unsigned GwMajor   = 0,
+  parameter int unsigned GwMinor   = 1,
+  parameter int unsigned GwPatch   = 0,
+  parameter logic [31:0] BuildHash = 32'h0,
+  localparam int NeurW = $clog2(N),
+  localparam int ChanW = $clog2(E)
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+
+  // Received frames from the framer: header+body
+  input  logic [7:0]        rx_data_i,
+  input  logic              rx_valid_i,
+  input  logic              rx_last_i,
+  output logic              rx_ready_o,
+
+  // Frames to the framer: header+body
+  output logic [7:0]        tx_data_o,
+  output logic              tx_valid_o,
+  output logic              tx_last_o,
+  input  logic              tx_ready_i,
+
+  // The framer's counters, ids 0..8, 32 bits each (id 0 in the low bits)
+  input  logic [9*32-1:0]   cnt_framer_i,
+  // One pulse per byte the UART receiver lost (counter 15)
+  input  logic              uart_err_i,
+
+  // The core's host memory port
+  output logic              mem_req_o,
+  output logic              mem_we_o,
+  output logic [1:0]        mem_space_o,
+  output logic [15:0]       mem_addr_o,
+  output logic [15:0]       mem_wdata_o,
+  input  logic              mem_gnt_i,
+  input  logic              mem_rvalid_i,
+  input  logic [15:0]       mem_rdata_i,
+
+  // Input events to the core
+  output logic              in_valid_o,
+  output logic [ChanW-1:0]  in_channel_o,
+  output logic [15:0]       in_time_o,
+  input  logic              in_full_i,
+  input  logic [8:0]        in_count_i,
+
+  // Output spikes from the core
+  input  logic              out_valid_i,
+  output logic              out_ready_o,
+  input  logic [NeurW-1:0]  out_neuron_i,
+  input  logic [31:0]       out_time_i,
+  input  logic              out_empty_i,
+
+  // Core control
+  output logic              clear_o,
+  output logic              step_o,
+  output logic [31:0]       step_count_o,
+  output logic              rt_enable_o,
+  output logic [31:0]       tick_cycles_o,
+  input  logic              busy_i,
+  input  logic [31:0]       time_i,
+
+  // The core's counters: in_dropped, out_dropped, late, acc_saturated,
+  // tick_overrun, spikes, events, sops, pulses_pot, pulses_dep,
+  // rate_unslotted (in_dropped in the low bits)
+  input  logic [11*32-1:0]  cnt_core_i,
+
+  output logic [2:0]        led_o
+);
+
+  // ---------------------------------------------------------------------
+  // Constants
+  // ---------------------------------------------------------------------
+  localparam logic [7:0] TSpikes = 8'h01, TIdReq = 8'h02, TIdentify = 8'h03, TRegWrite = 8'h04,
+                         TRegRead = 8'h05, TRegData = 8'h06, TMemWrite = 8'h07, TMemRead = 8'h08,
+                         TMemData = 8'h09, TControl = 8'h0A, TAck = 8'h0B, TCredit = 8'h0C,
+                         TCntReq = 8'h0D, TCounters = 8'h0E, TError = 8'h0F;
+  localparam logic [7:0] StOk = 8'h00, StUnknown = 8'h01, StMalformed = 8'h02, StBadAddr = 8'h03,
+                         StNoCredit = 8'h04, StSeqGap = 8'h05, StUnsupported = 8'h07;
+  localparam logic [31:0] Magic    = 32'h4C4B5053;
+  localparam logic [31:0] Caps     = {29'h0, Plastic, 2'b11};
+  localparam logic [7:0]  Levels   = Plastic ? 8'd64 : 8'd0;
+  localparam logic [7:0]  GwMaj    = 8'(GwMajor);
+  localparam logic [7:0]  GwMin    = 8'(GwMinor);
+  localparam logic [7:0]  GwPat    = 8'(GwPatch);
+  localparam logic [31:0] GwVer    = {8'h0, GwMaj, GwMin, GwPat};
+  localparam logic [31:0] Shape    = (32'(E) << 16) | 32'(N);
+  // Memory spaces in 16-bit words (docs/link.md 1.1)
+  localparam logic [32:0] Size0    = 33'(N * 8);
+  localparam logic [32:0] Size1    = 33'((E + N) * N / 2);
+  localparam logic [32:0] Size2    = 33'd1024;
+  localparam logic [32:0] Size3    = 33'(N * 4);
+  localparam int          CreditQuiet = 16384;
+  localparam logic [31:0] ClockHzW = ClockHz;
+  localparam logic [15:0] BoardIdW = 16'(BoardId);
+  localparam logic [31:0] BuildHashW = BuildHash;
+  // IDENTIFY, header included, byte 0 in the low bits (docs/protocol.md 8)
+  localparam logic [71:0]  IdChunk0 = {GwMaj, 8'd0, 8'd1, Magic, 8'h00, TIdentify};     // bytes 0..8
+  localparam logic [71:0]  IdChunk1 = {BuildHashW, BoardIdW, 8'h00, GwPat, GwMin};       // 9..17
+  localparam logic [63:0]  ShapeClk = (64'(Shape) << 32) | 64'(ClockHzW);
+  localparam logic [71:0]  IdChunk2 = {8'd8, ShapeClk};                                  // 18..26
+  localparam logic [71:0]  IdChunk3 = {Caps, 8'h00, 8'd1, 16'd256, Levels};             // 27..35
+
+  typedef enum logic [4:0] {
+    PIdle,
+    PRx,       // storing a frame
+    PSeq,      // sequence check
+    PCheck,    // type and body check, dispatch
+    PSpk,      // SPIKES: records to the core, two clocks each
+    PSpkEnd,   // the last event's drop is seen a clock later
+    PSpkBad,
+    PSpkDrop,
+    PId,       // IDENTIFY, four chunks of nine bytes
+    PRw,       // REG_WRITE items, six bytes each
+    PRwAck,
+    PRr,       // REG_READ: range check, REG_DATA header
+    PItem,     // REG_DATA / COUNTERS values
+    PCr,       // COUNTERS_REQ: range check, COUNTERS header
+    PMr,       // MEM_READ: range check
+    PMemWait,  // memory commands wait for no timestep owed
+    PMw,       // MEM_WRITE words
+    PMwEnd,
+    PMrHdr,
+    PMrReq,
+    PMrGnt,
+    PMrData,
+    PCtl,
+    PDone      // the frame is processed: CREDIT after a command
+  } pst_e;
+
+  // ---------------------------------------------------------------------
+  // State
+  // ---------------------------------------------------------------------
+  pst_e        st_d, st_q;
+  logic [7:0]  type_d, type_q;
+  logic [7:0]  seq_d, seq_q;
+  logic [7:0]  rx_idx_d, rx_idx_q;     // byte of the frame being stored
+  logic [7:0]  len_d, len_q;           // body length
+  logic [2:0]  m6_d, m6_q;             // body length mod 6
+  logic [47:0] hb_d, hb_q;             // body bytes 0..5
+  logic [7:0]  exp_d, exp_q;           // expected sequence number
+  logic        have_exp_d, have_exp_q;
+  logic [7:0]  last_seq_d, last_seq_q; // last host frame processed
+
+  logic [7:0]  rd_ptr_d, rd_ptr_q;     // body buffer: rdata shows byte rd_ptr_q
+  logic [7:0]  buf_rdata;
+  logic        buf_we;
+  logic [7:0]  buf_waddr;
+
+  logic [1:0]  ph_d, ph_q;             // phase within a record / word
+  logic [7:0]  lo_d, lo_q;
+  logic [47:0] it_d, it_q;             // REG_WRITE item being assembled
+  logic [2:0]  bcnt_d, bcnt_q;
+  logic [31:0] cur_t_d, cur_t_q;       // SPIKES: time of the record
+  logic        bad_d, bad_q;           // a bad address / a word beyond the end
+  logic [31:0] first_bad_d, first_bad_q;
+  logic [7:0]  drops_d, drops_q;       // events of this frame the core dropped
+  logic        skipped_d, skipped_q;
+  logic [15:0] addr_d, addr_q;         // REG_READ / COUNTERS: next register
+  logic [7:0]  cnt_d, cnt_q;           // items left
+  logic [1:0]  space_d, space_q;
+  logic [32:0] maddr_d, maddr_q;       // memory word address
+  logic [1:0]  idc_d, idc_q;           // IDENTIFY chunk
+
+  // Reply shift register
+  logic [71:0] sh_d, sh_q;
+  logic [3:0]  sh_n_d, sh_n_q;
+  logic        sh_fin_d, sh_fin_q;
+  logic        sh_take;
+  logic        ld;
+  logic [71:0] ld_data;
+  logic [3:0]  ld_n;
+  logic        ld_fin;
+  logic        want;                   // the processor wants the transmitter
+
+  // Core side
+  logic        in_valid_d, in_valid_q;
+  logic [ChanW-1:0] in_chan_d, in_chan_q;
+  logic [15:0] in_time_d, in_time_q;
+  logic        mreq_d, mreq_q;
+  logic        mwe_d, mwe_q;
+  logic [15:0] mwdata_d, mwdata_q;
+  logic        clear_d, clear_q;
+  logic        step_go, step_q;
+  logic        rt_d, rt_q;
+  logic [31:0] owed_d, owed_q;
+
+  // Registers
+  logic [31:0] tick_d, tick_q;
+  logic [31:0] bper_d, bper_q;
+  logic [31:0] flush_d, flush_q;
+  logic [31:0] scratch_d, scratch_q;
+
+  // Link counters and the framer counters' values at the last RESET 1
+  logic [31:0] c_seq_d, c_seq_q;
+  logic [31:0] c_mal_d, c_mal_q;
+  logic [31:0] c_bad_d, c_bad_q;
+  logic [31:0] c_uart_d, c_uart_q;
+  logic [9*32-1:0] snap_d, snap_q;
+
+  // Credits
+  logic [8:0]  ef;                     // event_free
+  logic [8:0]  last_ef_d, last_ef_q;   // event_free last reported
+  logic        unrep_d, unrep_q;       // a processed frame not named by a CREDIT
+  logic [14:0] ctimer_d, ctimer_q;
+  logic        credit_due;
+
+  // Tx mux
+  logic        b_busy, b_open;
+  logic [7:0]  b_data;
+  logic        b_valid, b_last;
+  logic [1:0]  pos_q;
+  logic [7:0]  tx_seq_q;
+  logic        tx_take;
+  logic        idle;
+  logic        drop_q;
+
+  // ---------------------------------------------------------------------
+  // Helpers
+  // ---------------------------------------------------------------------
+  function automatic logic [71:0] f_err(input logic [7:0] code, input logic [7:0] ref_seq,
+                                        input logic [7:0] ref_type, input logic [31:0] detail);
+    f_err = {detail, ref_type, ref_seq, code, 8'h00, TError};
+  endfunction
+
+  function automatic logic [71:0] f_ack(input logic [7:0] req_seq, input logic [7:0] req_type,
+                                        input logic [7:0] status);
+    f_ack = {32'h0, status, req_type, req_seq, 8'h00, TAck};
+  endfunction
+
+  function automatic logic [32:0] f_size(input logic [1:0] space);
+    unique case (space)
+      2'd0:    f_size = Size0;
+      2'd1:    f_size = Size1;
+      2'd2:    f_size = Size2;
+      default: f_size = Size3;
+    endcase
+  endfunction
+
+  // A counter by id (docs/link.md 2.1); ids not listed read 0.
+  logic [5:0]  cid;
+  logic [31:0] cval;
+  logic [31:0] craw, cbase;
+  always_comb begin
+    craw  = '0;
+    cbase = '0;
+    for (int i = 0; i < 9; i++) begin
+      if (cid == 6'(i)) begin
+        craw  = cnt_framer_i[32*i +: 32];
+        cbase = snap_q[32*i +: 32];
+      end
+    end
+    unique case (cid)
+      6'd9:    craw = c_seq_q;
+      6'd10:   craw = c_mal_q;
+      6'd11:   craw = cnt_core_i[32*0 +: 32];
+      6'd12:   craw = c_bad_q;
+      6'd13:   craw = cnt_core_i[32*2 +: 32];
+      6'd14:   craw = cnt_core_i[32*1 +: 32];
+      6'd15:   craw = c_uart_q;
+      6'd32:   craw = cnt_core_i[32*3 +: 32];
+      6'd33:   craw = cnt_core_i[32*4 +: 32];
+      6'd34:   craw = cnt_core_i[32*5 +: 32];
+      6'd35:   craw = cnt_core_i[32*6 +: 32];
+      6'd36:   craw = cnt_core_i[32*7 +: 32];
+      6'd37:   craw = cnt_core_i[32*8 +: 32];
+      6'd38:   craw = cnt_core_i[32*9 +: 32];
+      6'd39:   craw = cnt_core_i[32*10 +: 32];
+      default: ;
+    endcase
+    cval = craw - cbase;
+  end
+
+  // The register at addr_q (docs/link.md 2); counters at 0x100 + id.
+  logic [31:0] rval;
+  assign cid = addr_q[5:0];
+  always_comb begin
+    rval = '0;
+    unique case (addr_q)
+      16'h0000: rval = Magic;
+      16'h0001: rval = {16'h0, 8'(1), 8'(0)};
+      16'h0002: rval = GwVer;
+      16'h0003: rval = BuildHash;
+      16'h0004: rval = BoardId;
+      16'h0005: rval = ClockHzW;
+      16'h0006: rval = Shape;
+      16'h0007: rval = Caps;
+      16'h0010: rval = tick_q;
+      16'h0011: rval = bper_q;
+      16'h0012: rval = flush_q;
+      16'h0013: rval = scratch_q;
+      16'h0020: rval = {29'h0, !out_empty_i || b_open, busy_i || owed_q != '0 || step_q, rt_q};
+      16'h0021: rval = time_i;
+      16'h0022: rval = 32'(ef);
+      16'h0023: rval = owed_q;
+      default:  rval = addr_q[15:8] == 8'h01 ? cval : 32'h0;
+    endcase
+  end
+
+  // The first address of [a, a + c - 1] that is not a register, or none.
+  logic [16:0] rr_end;
+  logic [16:0] rr_hi;
+  logic        rr_in;
+  logic        rr_bad;
+  logic [15:0] rr_bad_addr;
+  always_comb begin
+    rr_end = {1'b0, addr_q} + {9'h0, cnt_q} - 17'd1;
+    rr_in  = 1'b1;
+    rr_hi  = '0;
+    if (addr_q <= 16'h0007) begin
+      rr_hi = 17'h0007;
+    end else if (addr_q >= 16'h0010 && addr_q <= 16'h0013) begin
+      rr_hi = 17'h0013;
+    end else if (addr_q >= 16'h0020 && addr_q <= 16'h0023) begin
+      rr_hi = 17'h0023;
+    end else if (addr_q >= 16'h0100 && addr_q <= 16'h012F) begin
+      rr_hi = 17'h012F;
+    end else begin
+      rr_in = 1'b0;
+    end
+    rr_bad      = !rr_in || rr_end > rr_hi;
+    rr_bad_addr = rr_in ? 16'(rr_hi + 17'd1) : addr_q;
+  end
+
+  // ---------------------------------------------------------------------
+  // Body buffer: one EBR
+  // ---------------------------------------------------------------------
+  assign buf_we    = st_q == PRx && rx_valid_i && rx_idx_q >= 8'd2;
+  assign buf_waddr = rx_idx_q - 8'd2;
+
+  spl_ram_1r1w #(
+    .Width (8),
+    .Depth (256)
+  ) u_body (
+    .clk_i   (clk_i),
+    .we_i    (buf_we),
+    .waddr_i (buf_waddr),
+    .wdata_i (rx_data_i),
+    .re_i    (1'b1),
+    .raddr_i (rd_ptr_d),
+    .rdata_o (buf_rdata)
+  );
+
+  // ---------------------------------------------------------------------
+  // Credits
+  // ---------------------------------------------------------------------
+  assign ef = 9'd256 - in_count_i;
+  assign credit_due = have_exp_q
+                      && ({1'b0, ef} >= {1'b0, last_ef_q} + 10'd64 || (unrep_q && ctimer_q == 15'(CreditQuiet)));
+
+  // ---------------------------------------------------------------------
+  // Processor
+  // ---------------------------------------------------------------------
+  logic        sh_empty;
+  logic [7:0]  d_seq;
+  logic        known, valid;
+  logic [31:0] ctl_arg;
+  logic [15:0] rec;
+  logic [31:0] rec_t;
+  logic [32:0] m_end;
+  logic [32:0] m_size;
+  logic        m_beyond;
+  logic [32:0] sum_arg;
+  logic [31:0] owed_dec;
+
+  assign sh_empty = sh_n_q == '0;
+  assign d_seq    = seq_q - exp_q;
+  assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
+  assign rec      = {buf_rdata, lo_q};
+  assign rec_t    = cur_t_q + 32'(rec[15:12]);
+  assign m_size   = f_size(space_q);
+  assign m_end    = maddr_q + 33'(cnt_q);
+  assign m_beyond = maddr_q >= m_size;
+
+  always_comb begin
+    known = 1'b1;
+    valid = 1'b0;
+    unique case (type_q)
+      TSpikes:   valid = len_q >= 8'd4 && !len_q[0];
+      TIdReq:    valid = len_q == 8'd0;
+      TRegWrite: valid = m6_q == 3'd0 && len_q != 8'd0 && len_q <= 8'd246;
+      TRegRead:  valid = len_q == 8'd3 && hb_q[23:16] != 8'd0 && hb_q[23:16] <= 8'd61;
+      TMemWrite: valid = len_q >= 8'd7 && len_q[0] && len_q <= 8'd247 && hb_q[7:0] <= 8'd3;
+      TMemRead:  valid = len_q == 8'd6 && hb_q[7:0] <= 8'd3 && hb_q[47:40] != 8'd0 && hb_q[47:40] <= 8'd121;
+      TControl:  valid = len_q == 8'd5 && hb_q[7:0] >= 8'd1 && hb_q[7:0] <= 8'd5
+                         && (hb_q[7:0] != 8'd1 || ctl_arg <= 32'd1);
+      TCntReq:   valid = len_q == 8'd2 && hb_q[15:8] != 8'd0 && hb_q[15:8] <= 8'd61;
+      default:   known = 1'b0;
+    endcase
+  end
+
+  always_comb begin
+    st_d        = st_q;
+    type_d      = type_q;
+    seq_d       = seq_q;
+    rx_idx_d    = rx_idx_q;
+    len_d       = len_q;
+    m6_d        = m6_q;
+    hb_d        = hb_q;
+    exp_d       = exp_q;
+    have_exp_d  = have_exp_q;
+    last_seq_d  = last_seq_q;
+    rd_ptr_d    = rd_ptr_q;
+    ph_d        = ph_q;
+    lo_d        = lo_q;
+    it_d        = it_q;
+    bcnt_d      = bcnt_q;
+    cur_t_d     = cur_t_q;
+    bad_d       = bad_q;
+    first_bad_d = first_bad_q;
+    drops_d     = drops_q + 8'(in_valid_q && in_full_i);
+    skipped_d   = skipped_q;
+    addr_d      = addr_q;
+    cnt_d       = cnt_q;
+    space_d     = space_q;
+    maddr_d     = maddr_q;
+    idc_d       = idc_q;
+    in_valid_d  = 1'b0;
+    in_chan_d   = in_chan_q;
+    in_time_d   = in_time_q;
+    mreq_d      = mreq_q;
+    mwe_d       = mwe_q;
+    mwdata_d    = mwdata_q;
+    clear_d     = 1'b0;
+    rt_d        = rt_q;
+    tick_d      = tick_q;
+    bper_d      = bper_q;
+    flush_d     = flush_q;
+    scratch_d   = scratch_q;
+    c_seq_d     = c_seq_q;
+    c_mal_d     = c_mal_q;
+    c_bad_d     = c_bad_q;
+    c_uart_d    = c_uart_q + 32'(uart_err_i);
+    snap_d      = snap_q;
+    last_ef_d   = last_ef_q;
+    unrep_d     = unrep_q;
+    ctimer_d    = (unrep_q && ctimer_q != 15'(CreditQuiet)) ? ctimer_q + 15'd1 : ctimer_q;
+    rx_ready_o  = 1'b0;
+    want        = 1'b0;
+    ld          = 1'b0;
+    ld_data     = '0;
+    ld_n        = '0;
+    ld_fin      = 1'b0;
+    sum_arg     = 33'(owed_q) + 33'(ctl_arg);
+
+    // Owed timesteps go to the core one at a time: only when it is idle
+    // and its output FIFO is empty, so step mode never overflows it.
+    owed_dec = owed_q - 32'(step_go);
+    owed_d   = owed_dec;
+
+    unique case (st_q)
+      PIdle: begin
+        if (credit_due) begin
+          want = 1'b1;
+          if (sh_empty) begin
+            ld        = 1'b1;
+            ld_data   = {24'h0, 8'd1, 7'h0, ef, last_seq_q, 8'h00, TCredit};
+            ld_n      = 4'd6;
+            ld_fin    = 1'b1;
+            last_ef_d = ef;
+            unrep_d   = 1'b0;
+            ctimer_d  = '0;
+          end
+        end else begin
+          rx_ready_o = 1'b1;
+          if (rx_valid_i) begin
+            type_d   = rx_data_i;
+            rx_idx_d = 8'd1;
+            m6_d     = '0;
+            len_d    = '0;
+            st_d     = rx_last_i ? PSeq : PRx;
+          end
+        end
+      end
+
+      PRx: begin
+        rx_ready_o = 1'b1;
+        if (rx_valid_i) begin
+          rx_idx_d = rx_idx_q + 8'd1;
+          if (rx_idx_q == 8'd1) begin
+            seq_d = rx_data_i;
+          end else begin
+            for (int k = 0; k < 6; k++) begin
+              if (rx_idx_q == 8'(k + 2)) begin
+                hb_d[8*k +: 8] = rx_data_i;
+              end
+            end
+            m6_d = m6_q == 3'd5 ? 3'd0 : m6_q + 3'd1;
+          end
+          if (rx_last_i) begin
+            len_d = rx_idx_q - 8'd1;
+            st_d  = PSeq;
+          end
+        end
+      end
+
+      PSeq: begin
+        if (have_exp_q && d_seq != 8'd0 && !d_seq[7]) begin
+          want = 1'b1;
+          if (sh_empty) begin
+            ld      = 1'b1;
+            ld_data = f_err(StSeqGap, seq_q, type_q, 32'(d_seq));
+            ld_n    = 4'd9;
+            ld_fin  = 1'b1;
+            c_seq_d = c_seq_q + 32'(d_seq);
+            exp_d   = seq_q + 8'd1;
+            st_d    = PCheck;
+          end
+        end else begin
+          exp_d      = seq_q + 8'd1;
+          have_exp_d = 1'b1;
+          st_d       = PCheck;
+        end
+      end
+
+      PCheck: begin
+        bad_d     = 1'b0;
+        skipped_d = 1'b0;
+        ph_d      = '0;
+        bcnt_d    = '0;
+        drops_d   = '0;
+        if (!known || !valid) begin
+          want = 1'b1;
+          if (sh_empty) begin
+            ld      = 1'b1;
+            ld_data = known ? f_err(StMalformed, seq_q, type_q, 32'(len_q))
+                            : f_err(StUnknown, seq_q, type_q, 32'(type_q));
+            ld_n    = 4'd9;
+            ld_fin  = 1'b1;
+            c_mal_d = c_mal_q + 32'd1;
+            st_d    = PDone;
+          end
+        end else begin
+          unique case (type_q)
+            TSpikes: begin
+              rd_ptr_d = 8'd4;
+              cur_t_d  = {hb_q[31:24], hb_q[23:16], hb_q[15:8], hb_q[7:0]};
+              st_d     = len_q == 8'd4 ? PSpkEnd : PSpk;
+            end
+            TIdReq: begin
+              idc_d = '0;
+              st_d  = PId;
+            end
+            TRegWrite: begin
+              rd_ptr_d = 8'd0;
+              st_d     = PRw;
+            end
+            TRegRead: begin
+              addr_d = {hb_q[15:8], hb_q[7:0]};
+              cnt_d  = hb_q[23:16];
+              st_d   = PRr;
+            end
+            TMemWrite: begin
+              rd_ptr_d = 8'd5;
+              space_d  = hb_q[1:0];
+              maddr_d  = {1'b0, hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
+              cnt_d    = {1'b0, len_q[7:1]} - 8'd2;   // words: (len - 5) / 2
+              st_d     = PMemWait;
+            end
+            TMemRead: begin
+              space_d = hb_q[1:0];
+              maddr_d = {1'b0, hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
+              cnt_d   = hb_q[47:40];
+              st_d    = PMr;
+            end
+            TControl: st_d = PCtl;
+            default: begin  // TCntReq
+              addr_d = {8'h01, hb_q[7:0]};
+              cnt_d  = hb_q[15:8];
+              st_d   = PCr;
+            end
+          endcase
+        end
+      end
+
+      // SPIKES: a record every two clocks; events are registered to the core.
+      PSpk: begin
+        rd_ptr_d = rd_ptr_q + 8'd1;
+        if (ph_q == 2'd0) begin
+          lo_d = buf_rdata;
+          ph_d = 2'd1;
+        end else begin
+          ph_d = 2'd0;
+          if (rec[15:12] == 4'hF) begin
+            cur_t_d = cur_t_q + 32'(rec[11:0]);
+          end else begin
+            cur_t_d = rec_t;
+            if (rec[11:0] < 12'(E)) begin
+              in_valid_d = 1'b1;
+              in_chan_d  = rec[ChanW-1:0];
+              in_time_d  = rec_t[15:0];
+            end else begin
+              c_bad_d = c_bad_q + 32'd1;
+              if (!bad_q) begin
+                bad_d       = 1'b1;
+                first_bad_d = 32'(rec[11:0]);
+              end
+            end
+          end
+          if (rd_ptr_q + 8'd1 == len_q) begin
+            st_d = PSpkEnd;
+          end
+        end
+      end
+      PSpkEnd: st_d = PSpkBad;
+      PSpkBad: begin
+        if (bad_q) begin
+          want = 1'b1;
+          if (sh_empty) begin
+            ld      = 1'b1;
+            ld_data = f_err(StBadAddr, seq_q, TSpikes, first_bad_q);
+            ld_n    = 4'd9;
+            ld_fin  = 1'b1;
+            st_d    = PSpkDrop;
+          end
+        end else begin
+          st_d = PSpkDrop;
+        end
+      end
+      PSpkDrop: begin
+        if (drops_q != 8'd0) begin
+          want = 1'b1;
+          if (sh_empty) begin
+            ld      = 1'b1;
+            ld_data = f_err(StNoCredit, seq_q, TSpikes, 32'(drops_q));
+            ld_n    = 4'd9;
+            ld_fin  = 1'b1;
+            st_d    = PDone;
+          end
+        end else begin
+          st_d = PDone;
+        end
+      end
+
+      PId: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld     = 1'b1;
+          ld_n   = 4'd9;
+          ld_fin = idc_q == 2'd3;
+          unique case (idc_q)
+            2'd0:    ld_data = IdChunk0;
+            2'd1:    ld_data = IdChunk1;
+            2'd2:    ld_data = IdChunk2;
+            default: ld_data = IdChunk3;
+          endcase
+          idc_d = idc_q + 2'd1;
+          if (idc_q == 2'd3) begin
+            st_d = PDone;
+          end
+        end
+      end
+
+      PRw: begin
+        rd_ptr_d = rd_ptr_q + 8'd1;
+        it_d     = {buf_rdata, it_q[47:8]};
+        bcnt_d   = bcnt_q + 3'd1;
+        if (bcnt_q == 3'd5) begin
+          bcnt_d = '0;
+          unique case (it_d[15:0])
+            16'h0010: tick_d    = it_d[47:16];
+            16'h0011: bper_d    = it_d[47:16];
+            16'h0012: flush_d   = it_d[47:16];
+            16'h0013: scratch_d = it_d[47:16];
+            default:  skipped_d = 1'b1;
+          endcase
+          if (rd_ptr_q + 8'd1 == len_q) begin
+            st_d = PRwAck;
+          end
+        end
+      end
+      PRwAck: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld      = 1'b1;
+          ld_data = f_ack(seq_q, TRegWrite, skipped_q ? StBadAddr : StOk);
+          ld_n    = 4'd5;
+          ld_fin  = 1'b1;
+          st_d    = PDone;
+        end
+      end
+
+      PRr: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld = 1'b1;
+          if (rr_bad) begin
+            ld_data = f_err(StBadAddr, seq_q, TRegRead, 32'(rr_bad_addr));
+            ld_n    = 4'd9;
+            ld_fin  = 1'b1;
+            st_d    = PDone;
+          end else begin
+            ld_data = {32'h0, addr_q, seq_q, 8'h00, TRegData};
+            ld_n    = 4'd5;
+            st_d    = PItem;
+          end
+        end
+      end
+      PCr: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld = 1'b1;
+          if (9'(hb_q[7:0]) + 9'(hb_q[15:8]) > 9'd48) begin
+            ld_data = f_err(StBadAddr, seq_q, TCntReq, hb_q[7:0] > 8'd48 ? 32'(hb_q[7:0]) : 32'd48);
+            ld_n    = 4'd9;
+            ld_fin  = 1'b1;
+            st_d    = PDone;
+          end else begin
+            ld_data = {40'h0, hb_q[7:0], seq_q, 8'h00, TCounters};
+            ld_n    = 4'd4;
+            st_d    = PItem;
+          end
+        end
+      end
+      PItem: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld      = 1'b1;
+          ld_data = {40'h0, rval};
+          ld_n    = 4'd4;
+          ld_fin  = cnt_q == 8'd1;
+          addr_d  = addr_q + 16'd1;
+          cnt_d   = cnt_q - 8'd1;
+          if (cnt_q == 8'd1) begin
+            st_d = PDone;
+          end
+        end
+      end
+
+      PMr: begin
+        if (m_end > m_size) begin
+          want = 1'b1;
+          if (sh_empty) begin
+            ld      = 1'b1;
+            ld_data = f_err(StBadAddr, seq_q, TMemRead, m_beyond ? maddr_q[31:0] : m_size[31:0]);
+            ld_n    = 4'd9;
+            ld_fin  = 1'b1;
+            st_d    = PDone;
+          end
+        end else begin
+          st_d = PMemWait;
+        end
+      end
+      // A memory command waits for no timestep owed (the core grants its
+      // port only between timesteps). The transmitter is not held while
+      // waiting: spikes must drain for owed steps to start.
+      PMemWait: begin
+        if (owed_q == '0 && !step_q) begin
+          st_d = type_q == TMemWrite ? PMw : PMrHdr;
+        end
+      end
+      PMw: begin
+        unique case (ph_q)
+          2'd0: begin
+            lo_d     = buf_rdata;
+            rd_ptr_d = rd_ptr_q + 8'd1;
+            ph_d     = 2'd1;
+          end
+          2'd1: begin
+            rd_ptr_d = rd_ptr_q + 8'd1;
+            mwdata_d = {buf_rdata, lo_q};
+            if (m_beyond) begin
+              if (!bad_q) begin
+                bad_d       = 1'b1;
+                first_bad_d = maddr_q[31:0];
+              end
+              maddr_d = maddr_q + 33'd1;
+              cnt_d   = cnt_q - 8'd1;
+              ph_d    = 2'd0;
+              if (cnt_q == 8'd1) begin
+                st_d = PMwEnd;
+              end
+            end else begin
+              mreq_d = 1'b1;
+              mwe_d  = 1'b1;
+              ph_d   = 2'd2;
+            end
+          end
+          default: begin
+            if (mem_gnt_i) begin
+              mreq_d  = 1'b0;
+              mwe_d   = 1'b0;
+              maddr_d = maddr_q + 33'd1;
+              cnt_d   = cnt_q - 8'd1;
+              ph_d    = 2'd0;
+              if (cnt_q == 8'd1) begin
+                st_d = PMwEnd;
+              end
+            end
+          end
+        endcase
+      end
+      PMwEnd: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld      = 1'b1;
+          ld_data = bad_q ? f_err(StBadAddr, seq_q, TMemWrite, first_bad_q)
+                          : f_ack(seq_q, TMemWrite, StOk);
+          ld_n    = bad_q ? 4'd9 : 4'd5;
+          ld_fin  = 1'b1;
+          st_d    = PDone;
+        end
+      end
+      PMrHdr: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld      = 1'b1;
+          ld_data = {8'h0, maddr_q[31:0], 6'h0, space_q, seq_q, 8'h00, TMemData};
+          ld_n    = 4'd8;
+          st_d    = PMrReq;
+        end
+      end
+      PMrReq: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          mreq_d = 1'b1;
+          mwe_d  = 1'b0;
+          st_d   = PMrGnt;
+        end
+      end
+      PMrGnt: begin
+        want = 1'b1;
+        if (mem_gnt_i) begin
+          mreq_d = 1'b0;
+          st_d   = PMrData;
+        end
+      end
+      PMrData: begin
+        // The word arrives the clock after the grant.
+        want = 1'b1;
+        if (mem_rvalid_i) begin
+          ld      = 1'b1;
+          ld_data = {56'h0, mem_rdata_i};
+          ld_n    = 4'd2;
+          ld_fin  = cnt_q == 8'd1;
+          maddr_d = maddr_q + 33'd1;
+          cnt_d   = cnt_q - 8'd1;
+          st_d    = cnt_q == 8'd1 ? PDone : PMrReq;
+        end
+      end
+
+      PCtl: begin
+        want = 1'b1;
+        if (sh_empty) begin
+          ld      = 1'b1;
+          ld_data = f_ack(seq_q, TControl, hb_q[7:0] == 8'd5 ? StUnsupported : StOk);
+          ld_n    = 4'd5;
+          ld_fin  = 1'b1;
+          st_d    = PDone;
+          unique case (hb_q[7:0])
+            8'd1: begin  // RESET
+              clear_d = 1'b1;
+              rt_d    = 1'b0;
+              owed_d  = '0;
+              if (ctl_arg[0]) begin
+                c_seq_d  = '0;
+                c_mal_d  = '0;
+                c_bad_d  = '0;
+                c_uart_d = '0;
+                snap_d   = cnt_framer_i;
+              end
+            end
+            8'd2: rt_d = 1'b1;
+            8'd3: rt_d = 1'b0;
+            8'd4: begin  // STEP: owe arg more, saturating
+              sum_arg = 33'(owed_dec) + 33'(ctl_arg);
+              owed_d  = sum_arg[32] ? 32'hFFFF_FFFF : sum_arg[31:0];
+            end
+            default: ;
+          endcase
+        end
+      end
+
+      PDone: begin
+        last_seq_d = seq_q;
+        if (type_q != TSpikes) begin
+          // A command: CREDIT right after its reply.
+          want = 1'b1;
+          if (sh_empty) begin
+            ld        = 1'b1;
+            ld_data   = {24'h0, 8'd1, 7'h0, ef, seq_q, 8'h00, TCredit};
+            ld_n      = 4'd6;
+            ld_fin    = 1'b1;
+            last_ef_d = ef;
+            unrep_d   = 1'b0;
+            ctimer_d  = '0;
+            st_d      = PIdle;
+          end
+        end else begin
+          if (!unrep_q) begin
+            ctimer_d = '0;
+          end
+          unrep_d = 1'b1;
+          st_d    = PIdle;
+        end
+      end
+
+      default: st_d = PIdle;
+    endcase
+  end
+
+  // Reply shift register: a chunk is loaded only when it is empty.
+  always_comb begin
+    sh_d     = sh_q;
+    sh_n_d   = sh_n_q;
+    sh_fin_d = sh_fin_q;
+    if (sh_take) begin
+      sh_d   = {8'h00, sh_q[71:8]};
+      sh_n_d = sh_n_q - 4'd1;
+    end
+    if (ld) begin
+      sh_d     = ld_data;
+      sh_n_d   = ld_n;
+      sh_fin_d = ld_fin;
+    end
+  end
+
+  assign idle    = !rt_q && owed_q == '0 && !step_q && !busy_i;
+  assign step_go = owed_q != '0 && !busy_i && out_empty_i && !step_q && !clear_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      st_q        <= PIdle;
+      type_q      <= '0;
+      seq_q       <= '0;
+      rx_idx_q    <= '0;
+      len_q       <= '0;
+      m6_q        <= '0;
+      hb_q        <= '0;
+      exp_q       <= '0;
+      have_exp_q  <= 1'b0;
+      last_seq_q  <= '0;
+      rd_ptr_q    <= '0;
+      ph_q        <= '0;
+      lo_q        <= '0;
+      it_q        <= '0;
+      bcnt_q      <= '0;
+      cur_t_q     <= '0;
+      bad_q       <= 1'b0;
+      first_bad_q <= '0;
+      drops_q     <= '0;
+      skipped_q   <= 1'b0;
+      addr_q      <= '0;
+      cnt_q       <= '0;
+      space_q     <= '0;
+      maddr_q     <= '0;
+      idc_q       <= '0;
+      sh_q        <= '0;
+      sh_n_q      <= '0;
+      sh_fin_q    <= 1'b0;
+      in_valid_q  <= 1'b0;
+      in_chan_q   <= '0;
+      in_time_q   <= '0;
+      mreq_q      <= 1'b0;
+      mwe_q       <= 1'b0;
+      mwdata_q    <= '0;
+      clear_q     <= 1'b0;
+      step_q      <= 1'b0;
+      rt_q        <= 1'b0;
+      owed_q      <= '0;
+      tick_q      <= ClockHz / 1000;
+      bper_q      <= 32'd1000;
+      flush_q     <= 32'd1024;
+      scratch_q   <= '0;
+      c_seq_q     <= '0;
+      c_mal_q     <= '0;
+      c_bad_q     <= '0;
+      c_uart_q    <= '0;
+      snap_q      <= '0;
+      last_ef_q   <= 9'd256;
+      unrep_q     <= 1'b0;
+      ctimer_q    <= '0;
+    end else begin
+      st_q        <= st_d;
+      type_q      <= type_d;
+      seq_q       <= seq_d;
+      rx_idx_q    <= rx_idx_d;
+      len_q       <= len_d;
+      m6_q        <= m6_d;
+      hb_q        <= hb_d;
+      exp_q       <= exp_d;
+      have_exp_q  <= have_exp_d;
+      last_seq_q  <= last_seq_d;
+      rd_ptr_q    <= rd_ptr_d;
+      ph_q        <= ph_d;
+      lo_q        <= lo_d;
+      it_q        <= it_d;
+      bcnt_q      <= bcnt_d;
+      cur_t_q     <= cur_t_d;
+      bad_q       <= bad_d;
+      first_bad_q <= first_bad_d;
+      drops_q     <= drops_d;
+      skipped_q   <= skipped_d;
+      addr_q      <= addr_d;
+      cnt_q       <= cnt_d;
+      space_q     <= space_d;
+      maddr_q     <= maddr_d;
+      idc_q       <= idc_d;
+      sh_q        <= sh_d;
+      sh_n_q      <= sh_n_d;
+      sh_fin_q    <= sh_fin_d;
+      in_valid_q  <= in_valid_d;
+      in_chan_q   <= in_chan_d;
+      in_time_q   <= in_time_d;
+      mreq_q      <= mreq_d;
+      mwe_q       <= mwe_d;
+      mwdata_q    <= mwdata_d;
+      clear_q     <= clear_d;
+      step_q      <= step_go;
+      rt_q        <= rt_d;
+      owed_q      <= owed_d;
+      tick_q      <= tick_d;
+      bper_q      <= bper_d;
+      flush_q     <= flush_d;
+      scratch_q   <= scratch_d;
+      c_seq_q     <= c_seq_d;
+      c_mal_q     <= c_mal_d;
+      c_bad_q     <= c_bad_d;
+      c_uart_q    <= c_uart_d;
+      snap_q      <= snap_d;
+      last_ef_q   <= last_ef_d;
+      unrep_q     <= unrep_d;
+      ctimer_q    <= ctimer_d;
+    end
+  end
+
+  // ---------------------------------------------------------------------
+  // Spike batcher and the tx mux
+  // ---------------------------------------------------------------------
+  spl_link_batcher #(
+    .N (N)
+  ) u_batcher (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .out_valid_i     (out_valid_i),
+    .out_neuron_i    (out_neuron_i),
+    .out_time_i      (out_time_i),
+    .out_empty_i     (out_empty_i),
+    .out_ready_o     (out_ready_o),
+    .time_i          (time_i),
+    .idle_i          (idle),
+    .flush_cycles_i  (flush_q),
+    .beacon_period_i (bper_q),
+    .beacon_rst_i    (clear_q),
+    .hold_i          (want || !sh_empty),
+    .tx_data_o       (b_data),
+    .tx_valid_o      (b_valid),
+    .tx_last_o       (b_last),
+    .tx_ready_i      (tx_ready_i && b_busy),
+    .busy_o          (b_busy),
+    .open_o          (b_open)
+  );
+
+  // The batcher keeps the framer while inside a frame; it opens none while
+  // the processor holds the transmitter, so frames never interleave.
+  assign tx_valid_o = b_busy ? b_valid : !sh_empty;
+  assign tx_last_o  = b_busy ? b_last : (sh_fin_q && sh_n_q == 4'd1);
+  assign tx_data_o  = pos_q == 2'd1 ? tx_seq_q : (b_busy ? b_data : sh_q[7:0]);
+  assign tx_take    = tx_valid_o && tx_ready_i;
+  assign sh_take    = !b_busy && !sh_empty && tx_ready_i;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pos_q    <= '0;
+      tx_seq_q <= '0;
+      drop_q   <= 1'b0;
+    end else begin
+      if (tx_take) begin
+        pos_q <= tx_last_o ? 2'd0 : (pos_q == 2'd2 ? 2'd2 : pos_q + 2'd1);
+        if (tx_last_o) begin
+          tx_seq_q <= tx_seq_q + 8'd1;
+        end
+      end
+      // LED 2: a counter of dropped or damaged traffic is non-zero.
+      drop_q <= cnt_framer_i[32*1 +: 32] != snap_q[32*1 +: 32]
+                || cnt_framer_i[32*2 +: 32] != snap_q[32*2 +: 32]
+                || cnt_framer_i[32*3 +: 32] != snap_q[32*3 +: 32]
+                || cnt_framer_i[32*4 +: 32] != snap_q[32*4 +: 32]
+                || cnt_framer_i[32*5 +: 32] != snap_q[32*5 +: 32]
+                || cnt_framer_i[32*8 +: 32] != snap_q[32*8 +: 32]
+                || c_seq_q != '0 || c_mal_q != '0 || c_bad_q != '0 || c_uart_q != '0
+                || cnt_core_i[32*0 +: 32] != '0 || cnt_core_i[32*1 +: 32] != '0;
+    end
+  end
+
+  // ---------------------------------------------------------------------
+  // Outputs
+  // ---------------------------------------------------------------------
+  assign mem_req_o     = mreq_q;
+  assign mem_we_o      = mwe_q;
+  assign mem_space_o   = space_q;
+  assign mem_addr_o    = maddr_q[15:0];
+  assign mem_wdata_o   = mwdata_q;
+  assign in_valid_o    = in_valid_q;
+  assign in_channel_o  = in_chan_q;
+  assign in_time_o     = in_time_q;
+  assign clear_o       = clear_q;
+  assign step_o        = step_q;
+  assign step_count_o  = 32'd1;
+  assign rt_enable_o   = rt_q;
+  assign tick_cycles_o = tick_q;
+  assign led_o         = {drop_q, busy_i || owed_q != '0 || step_q, rt_q};
+
+endmodule

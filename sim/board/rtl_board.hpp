@@ -1,0 +1,100 @@
+// The simulated board behind sim://: the Verilated spikelink_top
+// (rtl/top/spikelink_top.sv, docs/link.md §4) as the FPGA side of the
+// FT2232H's channel B. Two attachments:
+//
+//  - byte port (sim://): byte_mode_i = 1, host bytes enter byte_rx at up to
+//    one per clock, every output byte is taken (byte_tx_ready_i = 1);
+//  - UART pins (sim://?phy=uart): byte_mode_i = 0, a model of the FTDI's
+//    UART drives uart_rx_i bit by bit and samples uart_tx_o mid-bit, both
+//    at the FTDI's baud measured in board clocks (fractional bit times are
+//    accumulated, so a baud that does not divide the clock is modelled, and
+//    a baud that differs from the gateware's gives garbage as on a board).
+//
+// The gateware's bit time is the top's ClksPerBit parameter, fixed when the
+// model is verilated, so sim/board/CMakeLists.txt verilates a few builds
+// (SPIKELINK_SIM_BOARD_BUILDS: clock, clocks per bit, plasticity), each
+// twice: fast, and with FST tracing. RtlBoard picks the build that matches
+// its options, the trace build only when a trace is asked for (fst_path,
+// or SIGUSR1 with SPIKELINK_TRACE_FILE / SPIKELINK_TRACE_SIGNAL set; see
+// docs/testing.md). No Verilator header is visible here.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ftdi/channel_port.hpp"
+
+namespace spikelink::sim {
+
+struct RtlBoardOptions {
+  enum class Phy { kByte, kUart };
+  Phy phy = Phy::kByte;
+  // UART only: the gateware's rate (ClksPerBit = round(clock_hz / baud),
+  // at least 4) and the FTDI side's rate until set_baud() changes it.
+  double baud = 3'000'000;
+  std::uint64_t clock_hz = 24'000'000;
+  std::string fst_path;  // empty: no trace (unless SIGUSR1 tracing is armed)
+  bool plastic = true;   // the core with the learning engine
+};
+
+// A verilated build of spikelink_top (sim/board/CMakeLists.txt).
+struct RtlBoardBuild {
+  std::uint64_t clock_hz;
+  unsigned clks_per_bit;
+  bool plastic;
+  bool trace;
+};
+
+struct RtlBoardStats {
+  std::uint64_t cycles = 0;
+  double seconds = 0;  // inside run(), wall clock
+  double cycles_per_second = 0;
+  double cpu_seconds = 0;  // inside run(), this thread's CPU time
+};
+
+class RtlBoard : public ChannelPort {
+ public:
+  using Options = RtlBoardOptions;
+  using Phy = RtlBoardOptions::Phy;
+
+  // Resets the top. Throws std::invalid_argument when the options ask for
+  // less than 4 clocks per bit (the message suggests a clock) or for a
+  // combination that has no verilated build (it lists those there are).
+  explicit RtlBoard(Options options = {});
+  ~RtlBoard() override;
+  RtlBoard(const RtlBoard&) = delete;
+  RtlBoard& operator=(const RtlBoard&) = delete;
+
+  // ChannelPort.
+  std::uint64_t clock_hz() const override;
+  void set_baud(double baud) override;
+  void run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board,
+           std::vector<std::uint8_t>& from_board) override;
+  std::uint64_t cycles() const override;
+
+  const Options& options() const { return opt_; }
+  // The gateware's bit time (UART), 0 on the byte port.
+  unsigned clks_per_bit() const { return clks_per_bit_; }
+  double ftdi_baud() const;
+  // Bytes the FTDI-side receiver got with a low stop bit (UART only). They
+  // are delivered all the same, as the chip does (it flags them in its
+  // status bytes).
+  std::uint64_t ftdi_framing_errors() const;
+  bool tracing() const;
+  RtlBoardStats stats() const;
+
+  // The builds this binary has.
+  static std::vector<RtlBoardBuild> builds();
+
+  struct Impl;
+
+ private:
+  Options opt_;
+  unsigned clks_per_bit_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spikelink::sim
