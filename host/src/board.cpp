@@ -220,6 +220,9 @@ struct Board::Impl {
       if (!board_now || base > *board_now) board_now = base;
       return;
     }
+    // A spike of timestep T means T timesteps are complete: a lower bound
+    // on the board's time while output keeps beacons away.
+    if (!board_now || events.back().timestep > *board_now) board_now = events.back().timestep;
     scratch.assign(events.begin(), events.end());
     for (auto& e : scratch) e.timestep += epoch;
     host.spikes_received += scratch.size();
@@ -405,6 +408,9 @@ Board::Board(std::unique_ptr<usb::Device> device, std::string uri, const BoardOp
     : impl_(std::make_unique<Impl>(std::move(device), std::move(uri), options)) {
   auto& m = *impl_;
   m.channel.open_uart(options.baud, options.latency_ms);
+  // Frames end in 0x00: with it as the event character each frame leaves
+  // the FTDI chip when complete, not at the latency timer.
+  m.channel.set_event_char(std::uint8_t{0});
   m.io = std::thread([&m] { m.run(); });
   try {
     m.identify();

@@ -137,6 +137,11 @@ void Channel::set_latency_timer(unsigned ms) {
   control_out("setting the latency timer", req::kSetLatencyTimer, static_cast<std::uint16_t>(ms), index_of(port_));
 }
 
+void Channel::set_event_char(std::optional<std::uint8_t> c) {
+  control_out("setting the event character", req::kSetEventChar, c ? static_cast<std::uint16_t>(0x100 | *c) : 0,
+              index_of(port_));
+}
+
 unsigned Channel::latency_timer() {
   std::array<std::uint8_t, 1> v{};
   std::size_t n = 0;

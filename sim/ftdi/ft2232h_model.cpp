@@ -18,6 +18,7 @@ constexpr std::uint8_t kReqSetFlowCtrl = 0x02;
 constexpr std::uint8_t kReqSetBaudRate = 0x03;
 constexpr std::uint8_t kReqSetData = 0x04;
 constexpr std::uint8_t kReqPollModemStatus = 0x05;
+constexpr std::uint8_t kReqSetEventChar = 0x06;
 constexpr std::uint8_t kReqSetLatencyTimer = 0x09;
 constexpr std::uint8_t kReqGetLatencyTimer = 0x0A;
 constexpr std::uint8_t kReqSetBitmode = 0x0B;
@@ -124,6 +125,10 @@ void Ft2232hModel::run_board(std::uint64_t cycles) {
   const std::size_t room = kRxBufferBytes - rx_.size();
   const std::size_t keep = std::min(room, from_board_.size());
   rx_.insert(rx_.end(), from_board_.begin(), from_board_.begin() + static_cast<std::ptrdiff_t>(keep));
+  if ((b_.event_char & 0x100) != 0 &&
+      std::find(from_board_.begin(), from_board_.begin() + static_cast<std::ptrdiff_t>(keep),
+                static_cast<std::uint8_t>(b_.event_char & 0xFF)) != from_board_.begin() + static_cast<std::ptrdiff_t>(keep))
+    event_flush_ = true;
   if (keep < from_board_.size()) {
     counters_.overrun_bytes += from_board_.size() - keep;
     ++counters_.overruns;
@@ -171,6 +176,16 @@ std::size_t Ft2232hModel::bulk_read(std::uint8_t endpoint, std::span<std::uint8_
       n += kPacketBytes;
     }
     if (n == buf.size()) return n;
+    if (event_flush_) {  // the event character arrived: send what is there now
+      event_flush_ = false;
+      if (!rx_.empty()) {
+        const std::size_t bytes = rx_.size();
+        emit_packet(buf.subspan(n, kPacketBytes), bytes);
+        ++counters_.event_flushes;
+        return n + kStatusBytes + bytes;
+      }
+      if (n > 0) return n;
+    }
     const std::uint64_t now = port_.cycles();
     const std::uint64_t deadline = last_packet_cycle_ + latency_cycles();
     if (now >= deadline) {
@@ -293,6 +308,12 @@ void Ft2232hModel::control_out(std::uint8_t request, std::uint16_t value, std::u
       ch.data = value;
       return;
     }
+    case kReqSetEventChar:
+      // wValue: the character, bit 8 enables it. A byte equal to it from
+      // the board sends the buffer at once instead of at the latency timer.
+      if (value > 0x1FF) unsupported("SET_EVENT_CHAR wValue " + hex4(value));
+      ch.event_char = value;
+      return;
     case kReqSetLatencyTimer: {
       const unsigned ms = value & 0xFFu;
       if (ms < 1 || value > 0xFF) unsupported("latency timer " + std::to_string(value) + " ms (1..255)");

@@ -42,6 +42,7 @@ class Ft2232hModel : public usb::Device {
     std::uint64_t full_packets = 0;
     std::uint64_t status_only_packets = 0;
     std::uint64_t latency_flushes = 0;   // short packets sent because the latency timer expired
+    std::uint64_t event_flushes = 0;     // short packets sent because the event character came
     std::uint64_t bulk_reads = 0;
     std::uint64_t bulk_writes = 0;
     std::uint64_t control_requests = 0;
@@ -56,6 +57,7 @@ class Ft2232hModel : public usb::Device {
     std::uint16_t data = 0x0008;  // SET_DATA wValue (8N1)
     std::uint16_t flow = 0;       // SET_FLOW_CTRL wIndex high byte
     std::uint8_t modem_ctrl = 0;  // DTR bit 0, RTS bit 1
+    std::uint16_t event_char = 0; // SET_EVENT_CHAR wValue: char, bit 8 enable
   };
 
   explicit Ft2232hModel(ChannelPort& channel_b, std::string serial = "SIM000001");
@@ -113,6 +115,7 @@ class Ft2232hModel : public usb::Device {
   std::deque<std::uint8_t> rx_;  // board -> host
   std::vector<std::uint8_t> from_board_;
   std::uint8_t pending_line_ = 0;  // error bits for the next packet
+  bool event_flush_ = false;       // the event character came: send now
   std::uint8_t modem_inputs_ = 0;
   std::uint64_t last_packet_cycle_ = 0;  // the latency timer restarts here
   std::condition_variable rx_drained_;   // a packet went to the host

@@ -179,25 +179,27 @@ inline void check_memories(Board& b) {
   }
 }
 
+// Quiet neurons whatever the weights (a weight unit of 1/256 mV, at rest),
+// so nothing fires and the core's events are the inputs alone.
+inline void quiet(Board& b) {
+  model::LifParams p;
+  p.weight_unit = 1.0 / 256;
+  const auto regs = model::quantise(p).regs;
+  const auto w = model::to_words(regs);
+  std::vector<std::uint16_t> params, state;
+  for (unsigned n = 0; n < b.identity().neurons; ++n) {
+    params.insert(params.end(), w.begin(), w.end());
+    state.insert(state.end(), {static_cast<std::uint16_t>(regs.v_rest), 0, 0, 0});
+  }
+  b.write_mem(proto::MemSpace::kNeuronParams, 0, params);
+  b.write_mem(proto::MemSpace::kNeuronState, 0, state);
+}
+
 // Input events far faster than the board takes them: credit pacing must
 // deliver every one, and no board FIFO may overflow.
 inline void check_overload(Board& b, std::uint32_t steps, unsigned per_step) {
   b.reset();
-  // Quiet neurons whatever the weights (a weight unit of 1/256 mV, at rest),
-  // so the core's events are the inputs alone.
-  {
-    model::LifParams p;
-    p.weight_unit = 1.0 / 256;
-    const auto regs = model::quantise(p).regs;
-    const auto w = model::to_words(regs);
-    std::vector<std::uint16_t> params, state;
-    for (unsigned n = 0; n < b.identity().neurons; ++n) {
-      params.insert(params.end(), w.begin(), w.end());
-      state.insert(state.end(), {static_cast<std::uint16_t>(regs.v_rest), 0, 0, 0});
-    }
-    b.write_mem(proto::MemSpace::kNeuronParams, 0, params);
-    b.write_mem(proto::MemSpace::kNeuronState, 0, state);
-  }
+  quiet(b);
   const std::uint64_t t0 = b.time();
   const auto before = b.counters();
   std::vector<proto::SpikeEvent> in;
@@ -250,6 +252,7 @@ inline void check_spike_storm(Board& b, std::uint32_t steps) {
 // beacons, and stops when told.
 inline void check_real_time(Board& b) {
   b.reset();
+  quiet(b);
   b.write_reg(0x0011, 5);  // BEACON_PERIOD: a beacon every 5 timesteps
   const std::uint64_t t0 = b.time();
   b.start(b.identity().clock_hz / 10000);  // 100 us timesteps

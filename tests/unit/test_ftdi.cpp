@@ -259,6 +259,29 @@ TEST_CASE("ftdi: a few bytes arrive after the latency timer expires, in simulate
   }
 }
 
+TEST_CASE("ftdi: the event character sends a packet as soon as it arrives, not at the latency timer") {
+  Rig r(8, 16);
+  r.ch.open_uart(3'000'000, 16);
+  r.ch.set_event_char(std::uint8_t{0});
+  const std::uint64_t start = r.model.cycles();
+  r.ch.write(std::vector<std::uint8_t>{1, 2, 0, 4});
+  std::vector<std::uint8_t> out;
+  REQUIRE(r.ch.read(out, 100ms) >= 3);
+  CHECK(out[0] == 1);
+  CHECK(out[2] == 0);
+  // Far sooner than the 16 ms timer: the echo of 0x00 flushed the buffer.
+  CHECK(r.model.cycles() - start < kClockHz / 1000);
+  CHECK(r.model.counters().event_flushes == 1);
+  CHECK(r.model.counters().latency_flushes == 0);
+  // Without it, the same bytes wait for the timer.
+  r.ch.set_event_char(std::nullopt);
+  const std::uint64_t again = r.model.cycles();
+  r.ch.write(std::vector<std::uint8_t>{7, 0});
+  out.clear();
+  CHECK(r.ch.read(out, 100ms) == 2);
+  CHECK(r.model.cycles() - again >= kClockHz * 16 / 1000 - kClockHz / 1000);
+}
+
 TEST_CASE("ftdi: an RX overrun loses bytes, is counted by the model and reported once in the line status") {
   Rig r(1, 1);
   r.ch.open_uart(12'000'000, 2);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ inline constexpr std::uint8_t kSetFlowCtrl = 0x02;
 inline constexpr std::uint8_t kSetBaudRate = 0x03;
 inline constexpr std::uint8_t kSetData = 0x04;
 inline constexpr std::uint8_t kPollModemStatus = 0x05;
+inline constexpr std::uint8_t kSetEventChar = 0x06;
 inline constexpr std::uint8_t kSetLatencyTimer = 0x09;
 inline constexpr std::uint8_t kGetLatencyTimer = 0x0A;
 inline constexpr std::uint8_t kSetBitmode = 0x0B;
@@ -161,6 +163,11 @@ class Channel {
   void set_flow_control(std::uint16_t flow);  // kFlow*
   double set_baud(double baud);  // returns the actual baud
   void set_modem_control(bool dtr, bool rts);
+  // SET_EVENT_CHAR: when the chip receives this byte it sends what it holds
+  // at once rather than at the latency timer; nullopt turns it off. The
+  // link sets the frame delimiter 0x00, so every frame leaves the chip as
+  // soon as it is complete.
+  void set_event_char(std::optional<std::uint8_t> c);
 
   // Sends all of `data` or throws.
   void write(std::span<const std::uint8_t> data,
