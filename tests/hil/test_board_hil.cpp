@@ -22,7 +22,7 @@ std::string device_uri() {
 
 }  // namespace
 
-TEST_CASE("hil: the board identifies, and its registers and memories work") {
+TEST_CASE("the board identifies, and its registers and memories work") {
   auto b = Board::open(device_uri());
   INFO("device ", device_uri());
   check_identity(*b);
@@ -30,20 +30,20 @@ TEST_CASE("hil: the board identifies, and its registers and memories work") {
   check_memories(*b);
 }
 
-TEST_CASE("hil: a network runs as the golden model says, spike for spike") {
+TEST_CASE("a network runs as the golden model says, spike for spike") {
   auto b = Board::open(device_uri());
   INFO("device ", device_uri());
   const auto s = make_small_net(b->identity(), 77, 200, 60);
   CHECK(run_small_net(*b, s) == expected_spikes(b->identity(), s));
 }
 
-TEST_CASE("hil: input events offered far faster than the board takes them all arrive") {
+TEST_CASE("input events offered far faster than the board takes them all arrive") {
   auto b = Board::open(device_uri());
   INFO("device ", device_uri());
   check_overload(*b, 100, 50);
 }
 
-TEST_CASE("hil: time is 64-bit monotonic across a reset") {
+TEST_CASE("time is 64-bit monotonic across a reset") {
   auto b = Board::open(device_uri());
   INFO("device ", device_uri());
   check_time_across_reset(*b);
