@@ -189,3 +189,41 @@ TEST_CASE("board: time stays 64-bit and spikes stay in order across the board's 
   b.step(10);
   CHECK(b.time() == t0 + s.steps + 10);
 }
+
+TEST_CASE("board: a lost connection is a clear error, and spikes received before it stay readable") {
+  auto device = open_device(parse_uri("model://"));
+  sim::Server server(*device, {"127.0.0.1", 0});
+  std::thread serving([&] { server.run(); });
+  auto b = Board::open("tcp://127.0.0.1:" + std::to_string(server.port()));
+  const auto s = make_small_net(b->identity(), 31, 120, 80);
+  const auto want = expected_spikes(b->identity(), s);
+  REQUIRE(!want.empty());
+  // Run the network but do not pull: the spikes wait in the ring.
+  b->reset();
+  b->load(s.net);
+  std::vector<std::uint16_t> st(static_cast<std::size_t>(b->identity().neurons) * 4, 0);
+  for (std::size_t n = 0; n < s.net.neurons.size(); ++n) st[4 * n] = static_cast<std::uint16_t>(s.net.neurons[n].v_rest);
+  b->write_mem(proto::MemSpace::kNeuronState, 0, st);
+  const std::uint64_t t0 = b->time();
+  std::vector<proto::SpikeEvent> in = s.inputs;
+  for (auto& e : in) e.timestep += t0;
+  b->send(in);
+  b->step(s.steps);
+  // The "cable" goes: the server stops and hangs up.
+  server.stop();
+  serving.join();
+  try {
+    for (int i = 0; i < 50; ++i) {
+      b->read_reg(0x0000);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("the board still answered after the connection was lost");
+  } catch (const BoardError& e) {
+    CHECK(e.kind() == BoardError::Kind::kDisconnected);
+    CHECK(std::string(e.what()).find("lost the connection") != std::string::npos);
+  }
+  auto got = drain(*b);
+  for (auto& e : got) e.timestep -= t0;
+  CHECK(got == want);
+  CHECK_THROWS_AS(b->step(1), BoardError);
+}
