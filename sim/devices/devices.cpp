@@ -79,7 +79,7 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u) {
     } else if (phy != "byte") {
       throw BoardError(BoardError::Kind::kUsage, "sim://: phy must be 'byte' (default) or 'uart', not '" + phy + "'");
     }
-    o.baud = static_cast<std::uint32_t>(number(u, "baud", o.baud));
+    o.baud = static_cast<double>(number(u, "baud", static_cast<std::uint64_t>(o.baud)));
     // 12 Mbaud needs a PHY clock of at least 48 MHz (docs/link.md §4).
     o.clock_hz = number(u, "clock", o.phy == sim::RtlBoardOptions::Phy::kUart && o.baud > 6'000'000 ? 48'000'000 : o.clock_hz);
     o.fst_path = u.param("trace");
