@@ -152,7 +152,9 @@ class Board {
   // Waits until every queued event has been taken by the board.
   void flush();
   // Received spikes go to the callback (on the I/O thread) when one is set,
-  // else into the pull ring. Set it before traffic starts.
+  // else into the pull ring. Set it before traffic starts. The callback runs
+  // with the driver's lock held: it must return quickly and must not call
+  // this Board.
   void on_spikes(std::function<void(std::span<const proto::SpikeEvent>)> callback);
   std::size_t pull(std::span<proto::SpikeEvent> out);
 
