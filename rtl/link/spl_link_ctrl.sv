@@ -51,8 +51,10 @@ module spl_link_ctrl #(
   output logic              tx_last_o,
   input  logic              tx_ready_i,
 
-  // The framer's counters, ids 0..8, 32 bits each (id 0 in the low bits)
+  // The framer's counters, ids 0..8, 32 bits each (id 0 in the low bits),
+  // and their clear (RESET 1)
   input  logic [9*32-1:0]   cnt_framer_i,
+  output logic              cnt_clr_o,
   // One pulse per byte the UART receiver lost (counter 15)
   input  logic              uart_err_i,
 
@@ -166,7 +168,7 @@ module spl_link_ctrl #(
   logic [7:0]  rx_idx_d, rx_idx_q;     // byte of the frame being stored
   logic [7:0]  len_d, len_q;           // body length
   logic [2:0]  m6_d, m6_q;             // body length mod 6
-  logic [47:0] hb_d, hb_q;             // body bytes 0..5
+  logic [47:0] hb_d, hb_q;             // body bytes 0..5; then a REG_WRITE item being assembled
   logic [7:0]  exp_d, exp_q;           // expected sequence number
   logic        have_exp_d, have_exp_q;
   logic [7:0]  last_seq_d, last_seq_q; // last host frame processed
@@ -178,7 +180,6 @@ module spl_link_ctrl #(
 
   logic [1:0]  ph_d, ph_q;             // phase within a record / word
   logic [7:0]  lo_d, lo_q;
-  logic [47:0] it_d, it_q;             // REG_WRITE item being assembled
   logic [2:0]  bcnt_d, bcnt_q;
   logic [31:0] cur_t_d, cur_t_q;       // SPIKES: time of the record
   logic        bad_d, bad_q;           // a bad address / a word beyond the end
@@ -220,12 +221,13 @@ module spl_link_ctrl #(
   logic [31:0] flush_d, flush_q;
   logic [31:0] scratch_d, scratch_q;
 
-  // Link counters and the framer counters' values at the last RESET 1
-  logic [31:0] c_seq_d, c_seq_q;
-  logic [31:0] c_mal_d, c_mal_q;
-  logic [31:0] c_bad_d, c_bad_q;
-  logic [31:0] c_uart_d, c_uart_q;
-  logic [9*32-1:0] snap_d, snap_q;
+  // Link counters
+  // Link counters (ids 9, 10, 12, 15; below) and the amount each adds this
+  // clock; fclr (RESET 1) zeroes them all.
+  logic [31:0] c_seq_q, c_mal_q, c_bad_q, c_uart_q;
+  logic [7:0]  c_seq_add;
+  logic        c_mal_add, c_bad_add;
+  logic        fclr;                   // RESET 1: zero the framer's counters
 
   // Credits
   logic [8:0]  ef;                     // event_free
@@ -269,35 +271,31 @@ module spl_link_ctrl #(
   // A counter by id (docs/link.md 2.1); ids not listed read 0.
   logic [5:0]  cid;
   logic [31:0] cval;
-  logic [31:0] craw, cbase;
   always_comb begin
-    craw  = '0;
-    cbase = '0;
+    cval = '0;
     for (int i = 0; i < 9; i++) begin
       if (cid == 6'(i)) begin
-        craw  = cnt_framer_i[32*i +: 32];
-        cbase = snap_q[32*i +: 32];
+        cval = cnt_framer_i[32*i +: 32];
       end
     end
     unique case (cid)
-      6'd9:    craw = c_seq_q;
-      6'd10:   craw = c_mal_q;
-      6'd11:   craw = cnt_core_i[32*0 +: 32];
-      6'd12:   craw = c_bad_q;
-      6'd13:   craw = cnt_core_i[32*2 +: 32];
-      6'd14:   craw = cnt_core_i[32*1 +: 32];
-      6'd15:   craw = c_uart_q;
-      6'd32:   craw = cnt_core_i[32*3 +: 32];
-      6'd33:   craw = cnt_core_i[32*4 +: 32];
-      6'd34:   craw = cnt_core_i[32*5 +: 32];
-      6'd35:   craw = cnt_core_i[32*6 +: 32];
-      6'd36:   craw = cnt_core_i[32*7 +: 32];
-      6'd37:   craw = cnt_core_i[32*8 +: 32];
-      6'd38:   craw = cnt_core_i[32*9 +: 32];
-      6'd39:   craw = cnt_core_i[32*10 +: 32];
+      6'd9:    cval = c_seq_q;
+      6'd10:   cval = c_mal_q;
+      6'd11:   cval = cnt_core_i[32*0 +: 32];
+      6'd12:   cval = c_bad_q;
+      6'd13:   cval = cnt_core_i[32*2 +: 32];
+      6'd14:   cval = cnt_core_i[32*1 +: 32];
+      6'd15:   cval = c_uart_q;
+      6'd32:   cval = cnt_core_i[32*3 +: 32];
+      6'd33:   cval = cnt_core_i[32*4 +: 32];
+      6'd34:   cval = cnt_core_i[32*5 +: 32];
+      6'd35:   cval = cnt_core_i[32*6 +: 32];
+      6'd36:   cval = cnt_core_i[32*7 +: 32];
+      6'd37:   cval = cnt_core_i[32*8 +: 32];
+      6'd38:   cval = cnt_core_i[32*9 +: 32];
+      6'd39:   cval = cnt_core_i[32*10 +: 32];
       default: ;
     endcase
-    cval = craw - cbase;
   end
 
   // The register at addr_q (docs/link.md 2); counters at 0x100 + id.
@@ -432,7 +430,6 @@ module spl_link_ctrl #(
     rd_ptr_d    = rd_ptr_q;
     ph_d        = ph_q;
     lo_d        = lo_q;
-    it_d        = it_q;
     bcnt_d      = bcnt_q;
     cur_t_d     = cur_t_q;
     bad_d       = bad_q;
@@ -456,11 +453,10 @@ module spl_link_ctrl #(
     bper_d      = bper_q;
     flush_d     = flush_q;
     scratch_d   = scratch_q;
-    c_seq_d     = c_seq_q;
-    c_mal_d     = c_mal_q;
-    c_bad_d     = c_bad_q;
-    c_uart_d    = c_uart_q + 32'(uart_err_i);
-    snap_d      = snap_q;
+    c_seq_add   = 8'd0;
+    c_mal_add   = 1'b0;
+    c_bad_add   = 1'b0;
+    fclr        = 1'b0;
     last_ef_d   = last_ef_q;
     unrep_d     = unrep_q;
     ctimer_d    = (unrep_q && ctimer_q != 15'(CreditQuiet)) ? ctimer_q + 15'd1 : ctimer_q;
@@ -531,7 +527,7 @@ module spl_link_ctrl #(
             ld_data = f_err(StSeqGap, seq_q, type_q, 32'(d_seq));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
-            c_seq_d = c_seq_q + 32'(d_seq);
+            c_seq_add = d_seq;
             exp_d   = seq_q + 8'd1;
             st_d    = PCheck;
           end
@@ -556,7 +552,7 @@ module spl_link_ctrl #(
                             : f_err(StUnknown, seq_q, type_q, 32'(type_q));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
-            c_mal_d = c_mal_q + 32'd1;
+            c_mal_add = 1'b1;
             st_d    = PDone;
           end
         end else begin
@@ -619,7 +615,7 @@ module spl_link_ctrl #(
               in_chan_d  = rec[ChanW-1:0];
               in_time_d  = rec_t[15:0];
             end else begin
-              c_bad_d = c_bad_q + 32'd1;
+              c_bad_add = 1'b1;
               if (!bad_q) begin
                 bad_d       = 1'b1;
                 first_bad_d = 32'(rec[11:0]);
@@ -682,15 +678,15 @@ module spl_link_ctrl #(
 
       PRw: begin
         rd_ptr_d = rd_ptr_q + 8'd1;
-        it_d     = {buf_rdata, it_q[47:8]};
+        hb_d     = {buf_rdata, hb_q[47:8]};
         bcnt_d   = bcnt_q + 3'd1;
         if (bcnt_q == 3'd5) begin
           bcnt_d = '0;
-          unique case (it_d[15:0])
-            16'h0010: tick_d    = it_d[47:16];
-            16'h0011: bper_d    = it_d[47:16];
-            16'h0012: flush_d   = it_d[47:16];
-            16'h0013: scratch_d = it_d[47:16];
+          unique case (hb_d[15:0])
+            16'h0010: tick_d    = hb_d[47:16];
+            16'h0011: bper_d    = hb_d[47:16];
+            16'h0012: flush_d   = hb_d[47:16];
+            16'h0013: scratch_d = hb_d[47:16];
             default:  skipped_d = 1'b1;
           endcase
           if (rd_ptr_q + 8'd1 == len_q) begin
@@ -882,11 +878,7 @@ module spl_link_ctrl #(
               rt_d    = 1'b0;
               owed_d  = '0;
               if (ctl_arg[0]) begin
-                c_seq_d  = '0;
-                c_mal_d  = '0;
-                c_bad_d  = '0;
-                c_uart_d = '0;
-                snap_d   = cnt_framer_i;
+                fclr     = 1'b1;
               end
             end
             8'd2: rt_d = 1'b1;
@@ -962,7 +954,6 @@ module spl_link_ctrl #(
       rd_ptr_q    <= '0;
       ph_q        <= '0;
       lo_q        <= '0;
-      it_q        <= '0;
       bcnt_q      <= '0;
       cur_t_q     <= '0;
       bad_q       <= 1'b0;
@@ -991,11 +982,6 @@ module spl_link_ctrl #(
       bper_q      <= 32'd1000;
       flush_q     <= 32'd1024;
       scratch_q   <= '0;
-      c_seq_q     <= '0;
-      c_mal_q     <= '0;
-      c_bad_q     <= '0;
-      c_uart_q    <= '0;
-      snap_q      <= '0;
       last_ef_q   <= 9'd256;
       unrep_q     <= 1'b0;
       ctimer_q    <= '0;
@@ -1013,7 +999,6 @@ module spl_link_ctrl #(
       rd_ptr_q    <= rd_ptr_d;
       ph_q        <= ph_d;
       lo_q        <= lo_d;
-      it_q        <= it_d;
       bcnt_q      <= bcnt_d;
       cur_t_q     <= cur_t_d;
       bad_q       <= bad_d;
@@ -1042,15 +1027,41 @@ module spl_link_ctrl #(
       bper_q      <= bper_d;
       flush_q     <= flush_d;
       scratch_q   <= scratch_d;
-      c_seq_q     <= c_seq_d;
-      c_mal_q     <= c_mal_d;
-      c_bad_q     <= c_bad_d;
-      c_uart_q    <= c_uart_d;
-      snap_q      <= snap_d;
       last_ef_q   <= last_ef_d;
       unrep_q     <= unrep_d;
       ctimer_q    <= ctimer_d;
     end
+  end
+
+  // The link counters take four SB_MAC16 where the core leaves them free
+  // (the static core uses four of the eight; with Plastic it uses all).
+  if (Plastic) begin : g_cnt_ff
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        c_seq_q  <= '0;
+        c_mal_q  <= '0;
+        c_bad_q  <= '0;
+        c_uart_q <= '0;
+      end else begin
+        c_seq_q  <= fclr ? 32'h0 : c_seq_q + 32'(c_seq_add);
+        c_mal_q  <= fclr ? 32'h0 : c_mal_q + 32'(c_mal_add);
+        c_bad_q  <= fclr ? 32'h0 : c_bad_q + 32'(c_bad_add);
+        c_uart_q <= fclr ? 32'h0 : c_uart_q + 32'(uart_err_i);
+      end
+    end
+  end else begin : g_cnt_dsp
+    spl_acc32 u_c_seq (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_seq_add)), .q_o (c_seq_q)
+    );
+    spl_acc32 u_c_mal (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_mal_add)), .q_o (c_mal_q)
+    );
+    spl_acc32 u_c_bad (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_bad_add)), .q_o (c_bad_q)
+    );
+    spl_acc32 u_c_uart (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(uart_err_i)), .q_o (c_uart_q)
+    );
   end
 
   // ---------------------------------------------------------------------
@@ -1101,12 +1112,12 @@ module spl_link_ctrl #(
         end
       end
       // LED 2: a counter of dropped or damaged traffic is non-zero.
-      drop_q <= cnt_framer_i[32*1 +: 32] != snap_q[32*1 +: 32]
-                || cnt_framer_i[32*2 +: 32] != snap_q[32*2 +: 32]
-                || cnt_framer_i[32*3 +: 32] != snap_q[32*3 +: 32]
-                || cnt_framer_i[32*4 +: 32] != snap_q[32*4 +: 32]
-                || cnt_framer_i[32*5 +: 32] != snap_q[32*5 +: 32]
-                || cnt_framer_i[32*8 +: 32] != snap_q[32*8 +: 32]
+      drop_q <= cnt_framer_i[32*1 +: 32] != '0
+                || cnt_framer_i[32*2 +: 32] != '0
+                || cnt_framer_i[32*3 +: 32] != '0
+                || cnt_framer_i[32*4 +: 32] != '0
+                || cnt_framer_i[32*5 +: 32] != '0
+                || cnt_framer_i[32*8 +: 32] != '0
                 || c_seq_q != '0 || c_mal_q != '0 || c_bad_q != '0 || c_uart_q != '0
                 || cnt_core_i[32*0 +: 32] != '0 || cnt_core_i[32*1 +: 32] != '0;
     end
@@ -1124,6 +1135,7 @@ module spl_link_ctrl #(
   assign in_channel_o  = in_chan_q;
   assign in_time_o     = in_time_q;
   assign clear_o       = clear_q;
+  assign cnt_clr_o     = fclr;
   assign step_o        = step_q;
   assign step_count_o  = 32'd1;
   assign rt_enable_o   = rt_q;
