@@ -144,7 +144,8 @@ module spl_link_ctrl #(
     PId,       // IDENTIFY, four chunks of nine bytes
     PRw,       // REG_WRITE items, six bytes each
     PRwAck,
-    PRr,       // REG_READ: range check, REG_DATA header
+    PRrScan,   // REG_READ: range check, an address a clock
+    PRr,       // REG_READ: REG_DATA header, or ERROR bad address
     PItem,     // REG_DATA / COUNTERS values
     PCr,       // COUNTERS_REQ: range check, COUNTERS header
     PMr,       // MEM_READ: range check
@@ -181,7 +182,8 @@ module spl_link_ctrl #(
   logic [1:0]  ph_d, ph_q;             // phase within a record / word
   logic [7:0]  lo_d, lo_q;
   logic [2:0]  bcnt_d, bcnt_q;
-  logic [31:0] cur_t_d, cur_t_q;       // SPIKES: time of the record
+  // SPIKES: time of the record, mod 2^16 (the core takes time mod 2^16)
+  logic [15:0] cur_t_d, cur_t_q;
   logic        bad_d, bad_q;           // a bad address / a word beyond the end
   logic [31:0] first_bad_d, first_bad_q;
   logic [7:0]  drops_d, drops_q;       // events of this frame the core dropped
@@ -245,6 +247,13 @@ module spl_link_ctrl #(
   logic        tx_take;
   logic        idle;
   logic        drop_q;
+  // LED 2 without 32-bit compares: the link and framer counters of LED 2 are
+  // zeroed only by RESET 1 (fclr), so "non-zero" is "has counted since":
+  // sticky flags (they differ only after exactly 2^32 counts). The framer's
+  // ids 1..5 and 8 count by one, so a count toggles bit 0.
+  logic [5:0]  fb0_q;                  // bit 0 of framer ids 1..5, 8 a clock ago
+  logic [5:0]  fb0;
+  logic        cnt_nz_q;               // one of them has counted since RESET 1
 
   // ---------------------------------------------------------------------
   // Helpers
@@ -324,30 +333,15 @@ module spl_link_ctrl #(
     endcase
   end
 
-  // The first address of [a, a + c - 1] that is not a register, or none.
-  logic [16:0] rr_end;
-  logic [16:0] rr_hi;
-  logic        rr_in;
-  logic        rr_bad;
-  logic [15:0] rr_bad_addr;
-  always_comb begin
-    rr_end = {1'b0, addr_q} + {9'h0, cnt_q} - 17'd1;
-    rr_in  = 1'b1;
-    rr_hi  = '0;
-    if (addr_q <= 16'h0007) begin
-      rr_hi = 17'h0007;
-    end else if (addr_q >= 16'h0010 && addr_q <= 16'h0013) begin
-      rr_hi = 17'h0013;
-    end else if (addr_q >= 16'h0020 && addr_q <= 16'h0023) begin
-      rr_hi = 17'h0023;
-    end else if (addr_q >= 16'h0100 && addr_q <= 16'h012F) begin
-      rr_hi = 17'h012F;
-    end else begin
-      rr_in = 1'b0;
-    end
-    rr_bad      = !rr_in || rr_end > rr_hi;
-    rr_bad_addr = rr_in ? 16'(rr_hi + 17'd1) : addr_q;
-  end
+  // Whether addr_q is a register (docs/link.md 1.4: 0x0000-0x0007,
+  // 0x0010-0x0013, 0x0020-0x0023, 0x0100-0x012F). REG_READ checks its range
+  // an address a clock, so the first unreadable one is where it stops.
+  logic rd_ok;
+  assign rd_ok = addr_q[15:9] == 7'h0
+                 && (addr_q[8] ? addr_q[7:0] <= 8'h2F
+                               : (addr_q[7:6] == 2'b00
+                                  && (addr_q[5:3] == 3'd0 || ((addr_q[5:4] == 2'd1 || addr_q[5:4] == 2'd2)
+                                                              && addr_q[3:2] == 2'd0))));
 
   // ---------------------------------------------------------------------
   // Body buffer: one EBR
@@ -383,7 +377,7 @@ module spl_link_ctrl #(
   logic        known, valid;
   logic [31:0] ctl_arg;
   logic [15:0] rec;
-  logic [31:0] rec_t;
+  logic [15:0] rec_t;
   logic [32:0] m_end;
   logic [32:0] m_size;
   logic        m_beyond;
@@ -394,7 +388,7 @@ module spl_link_ctrl #(
   assign d_seq    = seq_q - exp_q;
   assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
   assign rec      = {buf_rdata, lo_q};
-  assign rec_t    = cur_t_q + 32'(rec[15:12]);
+  assign rec_t    = cur_t_q + 16'(rec[15:12]);
   assign m_size   = f_size(space_q);
   assign m_end    = maddr_q + 33'(cnt_q);
   assign m_beyond = maddr_q >= m_size;
@@ -559,7 +553,7 @@ module spl_link_ctrl #(
           unique case (type_q)
             TSpikes: begin
               rd_ptr_d = 8'd4;
-              cur_t_d  = {hb_q[31:24], hb_q[23:16], hb_q[15:8], hb_q[7:0]};
+              cur_t_d  = hb_q[15:0];
               st_d     = len_q == 8'd4 ? PSpkEnd : PSpk;
             end
             TIdReq: begin
@@ -573,7 +567,7 @@ module spl_link_ctrl #(
             TRegRead: begin
               addr_d = {hb_q[15:8], hb_q[7:0]};
               cnt_d  = hb_q[23:16];
-              st_d   = PRr;
+              st_d   = PRrScan;
             end
             TMemWrite: begin
               rd_ptr_d = 8'd5;
@@ -607,13 +601,13 @@ module spl_link_ctrl #(
         end else begin
           ph_d = 2'd0;
           if (rec[15:12] == 4'hF) begin
-            cur_t_d = cur_t_q + 32'(rec[11:0]);
+            cur_t_d = cur_t_q + 16'(rec[11:0]);
           end else begin
             cur_t_d = rec_t;
             if (rec[11:0] < 12'(E)) begin
               in_valid_d = 1'b1;
               in_chan_d  = rec[ChanW-1:0];
-              in_time_d  = rec_t[15:0];
+              in_time_d  = rec_t;
             end else begin
               c_bad_add = 1'b1;
               if (!bad_q) begin
@@ -705,17 +699,34 @@ module spl_link_ctrl #(
         end
       end
 
+      PRrScan: begin
+        want = 1'b1;
+        if (!rd_ok) begin
+          bad_d       = 1'b1;
+          first_bad_d = 32'(addr_q);
+          st_d        = PRr;
+        end else begin
+          addr_d = addr_q + 16'd1;
+          cnt_d  = cnt_q - 8'd1;
+          if (cnt_q == 8'd1) begin
+            st_d = PRr;
+          end
+        end
+      end
       PRr: begin
         want = 1'b1;
         if (sh_empty) begin
           ld = 1'b1;
-          if (rr_bad) begin
-            ld_data = f_err(StBadAddr, seq_q, TRegRead, 32'(rr_bad_addr));
+          if (bad_q) begin
+            ld_data = f_err(StBadAddr, seq_q, TRegRead, first_bad_q);
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PDone;
           end else begin
-            ld_data = {32'h0, addr_q, seq_q, 8'h00, TRegData};
+            // The range again, for the values.
+            addr_d  = {hb_q[15:8], hb_q[7:0]};
+            cnt_d   = hb_q[23:16];
+            ld_data = {32'h0, hb_q[15:8], hb_q[7:0], seq_q, 8'h00, TRegData};
             ld_n    = 4'd5;
             st_d    = PItem;
           end
@@ -1099,11 +1110,16 @@ module spl_link_ctrl #(
   assign tx_take    = tx_valid_o && tx_ready_i;
   assign sh_take    = !b_busy && !sh_empty && tx_ready_i;
 
+  assign fb0 = {cnt_framer_i[32*8], cnt_framer_i[32*5], cnt_framer_i[32*4],
+                cnt_framer_i[32*3], cnt_framer_i[32*2], cnt_framer_i[32*1]};
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       pos_q    <= '0;
       tx_seq_q <= '0;
       drop_q   <= 1'b0;
+      fb0_q    <= '0;
+      cnt_nz_q <= 1'b0;
     end else begin
       if (tx_take) begin
         pos_q <= tx_last_o ? 2'd0 : (pos_q == 2'd2 ? 2'd2 : pos_q + 2'd1);
@@ -1111,15 +1127,14 @@ module spl_link_ctrl #(
           tx_seq_q <= tx_seq_q + 8'd1;
         end
       end
-      // LED 2: a counter of dropped or damaged traffic is non-zero.
-      drop_q <= cnt_framer_i[32*1 +: 32] != '0
-                || cnt_framer_i[32*2 +: 32] != '0
-                || cnt_framer_i[32*3 +: 32] != '0
-                || cnt_framer_i[32*4 +: 32] != '0
-                || cnt_framer_i[32*5 +: 32] != '0
-                || cnt_framer_i[32*8 +: 32] != '0
-                || c_seq_q != '0 || c_mal_q != '0 || c_bad_q != '0 || c_uart_q != '0
-                || cnt_core_i[32*0 +: 32] != '0 || cnt_core_i[32*1 +: 32] != '0;
+      // LED 2: a counter of dropped or damaged traffic is non-zero. At
+      // fclr the framer's counters restart from 0 plus this clock's count,
+      // which the next clock sees as a toggle from 0.
+      fb0_q    <= fclr ? 6'h0 : fb0;
+      cnt_nz_q <= !fclr && (cnt_nz_q || fb0 != fb0_q
+                            || c_seq_add != 8'd0 || c_mal_add || c_bad_add || uart_err_i);
+      drop_q   <= cnt_nz_q
+                  || cnt_core_i[32*0 +: 32] != '0 || cnt_core_i[32*1 +: 32] != '0;
     end
   end
 
