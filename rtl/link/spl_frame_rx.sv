@@ -22,6 +22,7 @@
 module spl_frame_rx (
   input  logic        clk_i,
   input  logic        rst_ni,
+  input  logic        cnt_clr_i,   // zero the counters (RESET 1)
 
   input  logic [7:0]  rx_data_i,
   input  logic        rx_valid_i,
@@ -85,6 +86,21 @@ module spl_frame_rx (
   logic [31:0] cnt_long_d, cnt_long_q;
   logic [31:0] cnt_overflow_d, cnt_overflow_q;
   logic [31:0] cnt_disc_d, cnt_disc_q;
+  // cnt_clr_i: the counters restart from 0 (this clock's counts still count)
+  logic [31:0] cnt_ok_b;
+  assign cnt_ok_b = cnt_clr_i ? 32'h0 : cnt_ok_q;
+  logic [31:0] cnt_crc_b;
+  assign cnt_crc_b = cnt_clr_i ? 32'h0 : cnt_crc_q;
+  logic [31:0] cnt_cobs_b;
+  assign cnt_cobs_b = cnt_clr_i ? 32'h0 : cnt_cobs_q;
+  logic [31:0] cnt_short_b;
+  assign cnt_short_b = cnt_clr_i ? 32'h0 : cnt_short_q;
+  logic [31:0] cnt_long_b;
+  assign cnt_long_b = cnt_clr_i ? 32'h0 : cnt_long_q;
+  logic [31:0] cnt_overflow_b;
+  assign cnt_overflow_b = cnt_clr_i ? 32'h0 : cnt_overflow_q;
+  logic [31:0] cnt_disc_b;
+  assign cnt_disc_b = cnt_clr_i ? 32'h0 : cnt_disc_q;
 
   // Decoded byte produced by this input byte, if any.
   logic        emit;
@@ -123,13 +139,13 @@ module spl_frame_rx (
     wr_base_d      = wr_base_q;
     frames_d       = frames_q;
     commit         = 1'b0;
-    cnt_ok_d       = cnt_ok_q;
-    cnt_crc_d      = cnt_crc_q;
-    cnt_cobs_d     = cnt_cobs_q;
-    cnt_short_d    = cnt_short_q;
-    cnt_long_d     = cnt_long_q;
-    cnt_overflow_d = cnt_overflow_q;
-    cnt_disc_d     = cnt_disc_q;
+    cnt_ok_d       = cnt_ok_b;
+    cnt_crc_d      = cnt_crc_b;
+    cnt_cobs_d     = cnt_cobs_b;
+    cnt_short_d    = cnt_short_b;
+    cnt_long_d     = cnt_long_b;
+    cnt_overflow_d = cnt_overflow_b;
+    cnt_disc_d     = cnt_disc_b;
     emit           = 1'b0;
     emit_data      = rx_data_i;
 
@@ -140,20 +156,20 @@ module spl_frame_rx (
           discard_d = 1'b0;
         end else if (grp_len_q != 9'd0) begin
           if (blk_rem_q != 8'd0) begin
-            cnt_cobs_d = cnt_cobs_q + 32'd1;
-            cnt_disc_d = cnt_disc_q + {23'h0, grp_len_q};
+            cnt_cobs_d = cnt_cobs_b + 32'd1;
+            cnt_disc_d = cnt_disc_b + {23'h0, grp_len_q};
           end else if (raw_len_q < MinRawLen) begin
-            cnt_short_d = cnt_short_q + 32'd1;
-            cnt_disc_d  = cnt_disc_q + {23'h0, grp_len_q};
+            cnt_short_d = cnt_short_b + 32'd1;
+            cnt_disc_d  = cnt_disc_b + {23'h0, grp_len_q};
           end else if (crc_q != CrcResidue) begin
-            cnt_crc_d  = cnt_crc_q + 32'd1;
-            cnt_disc_d = cnt_disc_q + {23'h0, grp_len_q};
+            cnt_crc_d  = cnt_crc_b + 32'd1;
+            cnt_disc_d = cnt_disc_b + {23'h0, grp_len_q};
           end else if (!store_q) begin
-            cnt_overflow_d = cnt_overflow_q + 32'd1;
-            cnt_disc_d     = cnt_disc_q + {23'h0, grp_len_q};
+            cnt_overflow_d = cnt_overflow_b + 32'd1;
+            cnt_disc_d     = cnt_disc_b + {23'h0, grp_len_q};
           end else begin
             // Keep length and header+body; the next frame starts over the CRC.
-            cnt_ok_d  = cnt_ok_q + 32'd1;
+            cnt_ok_d  = cnt_ok_b + 32'd1;
             commit    = 1'b1;
             wr_base_d = wr_base_q + 10'd1 + {2'b00, raw_len_q - 8'd4};
           end
@@ -161,11 +177,11 @@ module spl_frame_rx (
         grp_len_d = '0;
         store_d   = 1'b0;
       end else if (discard_q) begin
-        cnt_disc_d = cnt_disc_q + 32'd1;
+        cnt_disc_d = cnt_disc_b + 32'd1;
       end else if (grp_len_q == MaxGroup) begin
         // The 256th byte without a delimiter: no valid frame is this long.
-        cnt_long_d = cnt_long_q + 32'd1;
-        cnt_disc_d = cnt_disc_q + {23'h0, MaxGroup} + 32'd1;
+        cnt_long_d = cnt_long_b + 32'd1;
+        cnt_disc_d = cnt_disc_b + {23'h0, MaxGroup} + 32'd1;
         discard_d  = 1'b1;
         grp_len_d  = '0;
         store_d    = 1'b0;

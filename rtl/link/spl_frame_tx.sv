@@ -16,6 +16,7 @@
 module spl_frame_tx (
   input  logic        clk_i,
   input  logic        rst_ni,
+  input  logic        cnt_clr_i,   // zero the counters (RESET 1)
 
   input  logic [7:0]  frame_data_i,
   input  logic        frame_valid_i,
@@ -59,6 +60,11 @@ module spl_frame_tx (
 
   logic [31:0] cnt_frames_d, cnt_frames_q;
   logic [31:0] cnt_drop_d, cnt_drop_q;
+  // cnt_clr_i: the counters restart from 0 (this clock's counts still count)
+  logic [31:0] cnt_frames_b;
+  assign cnt_frames_b = cnt_clr_i ? 32'h0 : cnt_frames_q;
+  logic [31:0] cnt_drop_b;
+  assign cnt_drop_b = cnt_clr_i ? 32'h0 : cnt_drop_q;
 
   logic        block_full;
   logic        enc;          // encode enc_data this cycle
@@ -96,8 +102,8 @@ module spl_frame_tx (
     slot1_len_d   = slot1_len_q;
     wr_slot_d     = wr_slot_q;
     rd_slot_d     = rd_slot_q;
-    cnt_frames_d  = cnt_frames_q;
-    cnt_drop_d    = cnt_drop_q;
+    cnt_frames_d  = cnt_frames_b;
+    cnt_drop_d    = cnt_drop_b;
     frame_ready_o = 1'b0;
     enc           = 1'b0;
     enc_data      = frame_data_i;
@@ -123,7 +129,7 @@ module spl_frame_tx (
             body_len_d = '0;
             crc_d      = CrcInit;
             if (frame_last_i) begin
-              cnt_drop_d = cnt_drop_q + 32'd1;
+              cnt_drop_d = cnt_drop_b + 32'd1;
             end else begin
               state_d = WrDrop;
             end
@@ -175,7 +181,7 @@ module spl_frame_tx (
       WrDrop: begin
         frame_ready_o = 1'b1;
         if (frame_valid_i && frame_last_i) begin
-          cnt_drop_d = cnt_drop_q + 32'd1;
+          cnt_drop_d = cnt_drop_b + 32'd1;
           state_d    = WrData;
         end
       end
@@ -202,7 +208,7 @@ module spl_frame_tx (
     if (slot_done) begin
       slot_full_d[rd_slot_q] = 1'b0;
       rd_slot_d              = ~rd_slot_q;
-      cnt_frames_d           = cnt_frames_q + 32'd1;
+      cnt_frames_d           = cnt_frames_b + 32'd1;
     end
   end
 

@@ -57,8 +57,9 @@ module spl_link_batcher #(
   bst_e        state_d, state_q;
   logic [2:0]  idx_d, idx_q;
   logic        beacon_d, beacon_q;
-  logic [31:0] base_d, base_q;
-  logic [31:0] last_t_d, last_t_q;      // time of the held record's spike
+  // The frame's base time while its header goes out (a batch's first spike
+  // or a beacon's time), then the time of the held record's spike.
+  logic [31:0] last_t_d, last_t_q;
   logic [15:0] held_d, held_q;
   logic [15:0] send_d, send_q;
   logic        closing_d, closing_q;
@@ -68,14 +69,13 @@ module spl_link_batcher #(
 
   logic [31:0] dtv;
   logic [31:0] since_bcn;
-  logic [31:0] period;
   logic        beacon_due;
   logic        take;
 
   assign dtv        = out_time_i - last_t_q;
   assign since_bcn  = time_i - bcn_t_q;
-  assign period     = beacon_period_i == '0 ? 32'd1 : beacon_period_i;
-  assign beacon_due = out_empty_i && (idle_i ? time_i != bcn_t_q : since_bcn >= period);
+  // Time has moved (since_bcn != 0) in both cases; a period of 0 means 1.
+  assign beacon_due = out_empty_i && since_bcn != '0 && (idle_i || since_bcn >= beacon_period_i);
   assign take       = tx_valid_o && tx_ready_i;
 
   always_comb begin
@@ -87,10 +87,10 @@ module spl_link_batcher #(
         tx_valid_o = 1'b1;
         unique case (idx_q)
           3'd0:    tx_data_o = 8'h01;
-          3'd2:    tx_data_o = base_q[7:0];
-          3'd3:    tx_data_o = base_q[15:8];
-          3'd4:    tx_data_o = base_q[23:16];
-          3'd5:    tx_data_o = base_q[31:24];
+          3'd2:    tx_data_o = last_t_q[7:0];
+          3'd3:    tx_data_o = last_t_q[15:8];
+          3'd4:    tx_data_o = last_t_q[23:16];
+          3'd5:    tx_data_o = last_t_q[31:24];
           default: tx_data_o = 8'h00;
         endcase
         tx_last_o = beacon_q && idx_q == 3'd5;
@@ -108,7 +108,6 @@ module spl_link_batcher #(
     state_d     = state_q;
     idx_d       = idx_q;
     beacon_d    = beacon_q;
-    base_d      = base_q;
     last_t_d    = last_t_q;
     held_d      = held_q;
     send_d      = send_q;
@@ -125,7 +124,6 @@ module spl_link_batcher #(
           out_ready_o = 1'b1;
           state_d  = BHdr;
           beacon_d = 1'b0;
-          base_d   = out_time_i;
           last_t_d = out_time_i;
           held_d   = {4'h0, 12'(out_neuron_i)};
           nrec_d   = 7'd1;
@@ -133,7 +131,7 @@ module spl_link_batcher #(
         end else if (!hold_i && beacon_due) begin
           state_d  = BHdr;
           beacon_d = 1'b1;
-          base_d   = time_i;
+          last_t_d = time_i;
           bcn_t_d  = time_i;
         end
       end
@@ -189,7 +187,6 @@ module spl_link_batcher #(
       state_q   <= BIdle;
       idx_q     <= '0;
       beacon_q  <= 1'b0;
-      base_q    <= '0;
       last_t_q  <= '0;
       held_q    <= '0;
       send_q    <= '0;
@@ -201,7 +198,6 @@ module spl_link_batcher #(
       state_q   <= state_d;
       idx_q     <= idx_d;
       beacon_q  <= beacon_d;
-      base_q    <= base_d;
       last_t_q  <= last_t_d;
       held_q    <= held_d;
       send_q    <= send_d;

@@ -51,8 +51,10 @@ module spl_link_ctrl #(
   output logic              tx_last_o,
   input  logic              tx_ready_i,
 
-  // The framer's counters, ids 0..8, 32 bits each (id 0 in the low bits)
+  // The framer's counters, ids 0..8, 32 bits each (id 0 in the low bits),
+  // and their clear (RESET 1)
   input  logic [9*32-1:0]   cnt_framer_i,
+  output logic              cnt_clr_o,
   // One pulse per byte the UART receiver lost (counter 15)
   input  logic              uart_err_i,
 
@@ -142,7 +144,8 @@ module spl_link_ctrl #(
     PId,       // IDENTIFY, four chunks of nine bytes
     PRw,       // REG_WRITE items, six bytes each
     PRwAck,
-    PRr,       // REG_READ: range check, REG_DATA header
+    PRrScan,   // REG_READ: range check, an address a clock
+    PRr,       // REG_READ: REG_DATA header, or ERROR bad address
     PItem,     // REG_DATA / COUNTERS values
     PCr,       // COUNTERS_REQ: range check, COUNTERS header
     PMr,       // MEM_READ: range check
@@ -166,7 +169,7 @@ module spl_link_ctrl #(
   logic [7:0]  rx_idx_d, rx_idx_q;     // byte of the frame being stored
   logic [7:0]  len_d, len_q;           // body length
   logic [2:0]  m6_d, m6_q;             // body length mod 6
-  logic [47:0] hb_d, hb_q;             // body bytes 0..5
+  logic [47:0] hb_d, hb_q;             // body bytes 0..5; then a REG_WRITE item being assembled
   logic [7:0]  exp_d, exp_q;           // expected sequence number
   logic        have_exp_d, have_exp_q;
   logic [7:0]  last_seq_d, last_seq_q; // last host frame processed
@@ -178,9 +181,9 @@ module spl_link_ctrl #(
 
   logic [1:0]  ph_d, ph_q;             // phase within a record / word
   logic [7:0]  lo_d, lo_q;
-  logic [47:0] it_d, it_q;             // REG_WRITE item being assembled
   logic [2:0]  bcnt_d, bcnt_q;
-  logic [31:0] cur_t_d, cur_t_q;       // SPIKES: time of the record
+  // SPIKES: time of the record, mod 2^16 (the core takes time mod 2^16)
+  logic [15:0] cur_t_d, cur_t_q;
   logic        bad_d, bad_q;           // a bad address / a word beyond the end
   logic [31:0] first_bad_d, first_bad_q;
   logic [7:0]  drops_d, drops_q;       // events of this frame the core dropped
@@ -220,12 +223,13 @@ module spl_link_ctrl #(
   logic [31:0] flush_d, flush_q;
   logic [31:0] scratch_d, scratch_q;
 
-  // Link counters and the framer counters' values at the last RESET 1
-  logic [31:0] c_seq_d, c_seq_q;
-  logic [31:0] c_mal_d, c_mal_q;
-  logic [31:0] c_bad_d, c_bad_q;
-  logic [31:0] c_uart_d, c_uart_q;
-  logic [9*32-1:0] snap_d, snap_q;
+  // Link counters
+  // Link counters (ids 9, 10, 12, 15; below) and the amount each adds this
+  // clock; fclr (RESET 1) zeroes them all.
+  logic [31:0] c_seq_q, c_mal_q, c_bad_q, c_uart_q;
+  logic [7:0]  c_seq_add;
+  logic        c_mal_add, c_bad_add;
+  logic        fclr;                   // RESET 1: zero the framer's counters
 
   // Credits
   logic [8:0]  ef;                     // event_free
@@ -243,6 +247,13 @@ module spl_link_ctrl #(
   logic        tx_take;
   logic        idle;
   logic        drop_q;
+  // LED 2 without 32-bit compares: the link and framer counters of LED 2 are
+  // zeroed only by RESET 1 (fclr), so "non-zero" is "has counted since":
+  // sticky flags (they differ only after exactly 2^32 counts). The framer's
+  // ids 1..5 and 8 count by one, so a count toggles bit 0.
+  logic [5:0]  fb0_q;                  // bit 0 of framer ids 1..5, 8 a clock ago
+  logic [5:0]  fb0;
+  logic        cnt_nz_q;               // one of them has counted since RESET 1
 
   // ---------------------------------------------------------------------
   // Helpers
@@ -269,35 +280,31 @@ module spl_link_ctrl #(
   // A counter by id (docs/link.md 2.1); ids not listed read 0.
   logic [5:0]  cid;
   logic [31:0] cval;
-  logic [31:0] craw, cbase;
   always_comb begin
-    craw  = '0;
-    cbase = '0;
+    cval = '0;
     for (int i = 0; i < 9; i++) begin
       if (cid == 6'(i)) begin
-        craw  = cnt_framer_i[32*i +: 32];
-        cbase = snap_q[32*i +: 32];
+        cval = cnt_framer_i[32*i +: 32];
       end
     end
     unique case (cid)
-      6'd9:    craw = c_seq_q;
-      6'd10:   craw = c_mal_q;
-      6'd11:   craw = cnt_core_i[32*0 +: 32];
-      6'd12:   craw = c_bad_q;
-      6'd13:   craw = cnt_core_i[32*2 +: 32];
-      6'd14:   craw = cnt_core_i[32*1 +: 32];
-      6'd15:   craw = c_uart_q;
-      6'd32:   craw = cnt_core_i[32*3 +: 32];
-      6'd33:   craw = cnt_core_i[32*4 +: 32];
-      6'd34:   craw = cnt_core_i[32*5 +: 32];
-      6'd35:   craw = cnt_core_i[32*6 +: 32];
-      6'd36:   craw = cnt_core_i[32*7 +: 32];
-      6'd37:   craw = cnt_core_i[32*8 +: 32];
-      6'd38:   craw = cnt_core_i[32*9 +: 32];
-      6'd39:   craw = cnt_core_i[32*10 +: 32];
+      6'd9:    cval = c_seq_q;
+      6'd10:   cval = c_mal_q;
+      6'd11:   cval = cnt_core_i[32*0 +: 32];
+      6'd12:   cval = c_bad_q;
+      6'd13:   cval = cnt_core_i[32*2 +: 32];
+      6'd14:   cval = cnt_core_i[32*1 +: 32];
+      6'd15:   cval = c_uart_q;
+      6'd32:   cval = cnt_core_i[32*3 +: 32];
+      6'd33:   cval = cnt_core_i[32*4 +: 32];
+      6'd34:   cval = cnt_core_i[32*5 +: 32];
+      6'd35:   cval = cnt_core_i[32*6 +: 32];
+      6'd36:   cval = cnt_core_i[32*7 +: 32];
+      6'd37:   cval = cnt_core_i[32*8 +: 32];
+      6'd38:   cval = cnt_core_i[32*9 +: 32];
+      6'd39:   cval = cnt_core_i[32*10 +: 32];
       default: ;
     endcase
-    cval = craw - cbase;
   end
 
   // The register at addr_q (docs/link.md 2); counters at 0x100 + id.
@@ -326,30 +333,15 @@ module spl_link_ctrl #(
     endcase
   end
 
-  // The first address of [a, a + c - 1] that is not a register, or none.
-  logic [16:0] rr_end;
-  logic [16:0] rr_hi;
-  logic        rr_in;
-  logic        rr_bad;
-  logic [15:0] rr_bad_addr;
-  always_comb begin
-    rr_end = {1'b0, addr_q} + {9'h0, cnt_q} - 17'd1;
-    rr_in  = 1'b1;
-    rr_hi  = '0;
-    if (addr_q <= 16'h0007) begin
-      rr_hi = 17'h0007;
-    end else if (addr_q >= 16'h0010 && addr_q <= 16'h0013) begin
-      rr_hi = 17'h0013;
-    end else if (addr_q >= 16'h0020 && addr_q <= 16'h0023) begin
-      rr_hi = 17'h0023;
-    end else if (addr_q >= 16'h0100 && addr_q <= 16'h012F) begin
-      rr_hi = 17'h012F;
-    end else begin
-      rr_in = 1'b0;
-    end
-    rr_bad      = !rr_in || rr_end > rr_hi;
-    rr_bad_addr = rr_in ? 16'(rr_hi + 17'd1) : addr_q;
-  end
+  // Whether addr_q is a register (docs/link.md 1.4: 0x0000-0x0007,
+  // 0x0010-0x0013, 0x0020-0x0023, 0x0100-0x012F). REG_READ checks its range
+  // an address a clock, so the first unreadable one is where it stops.
+  logic rd_ok;
+  assign rd_ok = addr_q[15:9] == 7'h0
+                 && (addr_q[8] ? addr_q[7:0] <= 8'h2F
+                               : (addr_q[7:6] == 2'b00
+                                  && (addr_q[5:3] == 3'd0 || ((addr_q[5:4] == 2'd1 || addr_q[5:4] == 2'd2)
+                                                              && addr_q[3:2] == 2'd0))));
 
   // ---------------------------------------------------------------------
   // Body buffer: one EBR
@@ -385,7 +377,7 @@ module spl_link_ctrl #(
   logic        known, valid;
   logic [31:0] ctl_arg;
   logic [15:0] rec;
-  logic [31:0] rec_t;
+  logic [15:0] rec_t;
   logic [32:0] m_end;
   logic [32:0] m_size;
   logic        m_beyond;
@@ -396,7 +388,7 @@ module spl_link_ctrl #(
   assign d_seq    = seq_q - exp_q;
   assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
   assign rec      = {buf_rdata, lo_q};
-  assign rec_t    = cur_t_q + 32'(rec[15:12]);
+  assign rec_t    = cur_t_q + 16'(rec[15:12]);
   assign m_size   = f_size(space_q);
   assign m_end    = maddr_q + 33'(cnt_q);
   assign m_beyond = maddr_q >= m_size;
@@ -432,7 +424,6 @@ module spl_link_ctrl #(
     rd_ptr_d    = rd_ptr_q;
     ph_d        = ph_q;
     lo_d        = lo_q;
-    it_d        = it_q;
     bcnt_d      = bcnt_q;
     cur_t_d     = cur_t_q;
     bad_d       = bad_q;
@@ -456,11 +447,10 @@ module spl_link_ctrl #(
     bper_d      = bper_q;
     flush_d     = flush_q;
     scratch_d   = scratch_q;
-    c_seq_d     = c_seq_q;
-    c_mal_d     = c_mal_q;
-    c_bad_d     = c_bad_q;
-    c_uart_d    = c_uart_q + 32'(uart_err_i);
-    snap_d      = snap_q;
+    c_seq_add   = 8'd0;
+    c_mal_add   = 1'b0;
+    c_bad_add   = 1'b0;
+    fclr        = 1'b0;
     last_ef_d   = last_ef_q;
     unrep_d     = unrep_q;
     ctimer_d    = (unrep_q && ctimer_q != 15'(CreditQuiet)) ? ctimer_q + 15'd1 : ctimer_q;
@@ -531,7 +521,7 @@ module spl_link_ctrl #(
             ld_data = f_err(StSeqGap, seq_q, type_q, 32'(d_seq));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
-            c_seq_d = c_seq_q + 32'(d_seq);
+            c_seq_add = d_seq;
             exp_d   = seq_q + 8'd1;
             st_d    = PCheck;
           end
@@ -556,14 +546,14 @@ module spl_link_ctrl #(
                             : f_err(StUnknown, seq_q, type_q, 32'(type_q));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
-            c_mal_d = c_mal_q + 32'd1;
+            c_mal_add = 1'b1;
             st_d    = PDone;
           end
         end else begin
           unique case (type_q)
             TSpikes: begin
               rd_ptr_d = 8'd4;
-              cur_t_d  = {hb_q[31:24], hb_q[23:16], hb_q[15:8], hb_q[7:0]};
+              cur_t_d  = hb_q[15:0];
               st_d     = len_q == 8'd4 ? PSpkEnd : PSpk;
             end
             TIdReq: begin
@@ -577,7 +567,7 @@ module spl_link_ctrl #(
             TRegRead: begin
               addr_d = {hb_q[15:8], hb_q[7:0]};
               cnt_d  = hb_q[23:16];
-              st_d   = PRr;
+              st_d   = PRrScan;
             end
             TMemWrite: begin
               rd_ptr_d = 8'd5;
@@ -611,15 +601,15 @@ module spl_link_ctrl #(
         end else begin
           ph_d = 2'd0;
           if (rec[15:12] == 4'hF) begin
-            cur_t_d = cur_t_q + 32'(rec[11:0]);
+            cur_t_d = cur_t_q + 16'(rec[11:0]);
           end else begin
             cur_t_d = rec_t;
             if (rec[11:0] < 12'(E)) begin
               in_valid_d = 1'b1;
               in_chan_d  = rec[ChanW-1:0];
-              in_time_d  = rec_t[15:0];
+              in_time_d  = rec_t;
             end else begin
-              c_bad_d = c_bad_q + 32'd1;
+              c_bad_add = 1'b1;
               if (!bad_q) begin
                 bad_d       = 1'b1;
                 first_bad_d = 32'(rec[11:0]);
@@ -682,15 +672,15 @@ module spl_link_ctrl #(
 
       PRw: begin
         rd_ptr_d = rd_ptr_q + 8'd1;
-        it_d     = {buf_rdata, it_q[47:8]};
+        hb_d     = {buf_rdata, hb_q[47:8]};
         bcnt_d   = bcnt_q + 3'd1;
         if (bcnt_q == 3'd5) begin
           bcnt_d = '0;
-          unique case (it_d[15:0])
-            16'h0010: tick_d    = it_d[47:16];
-            16'h0011: bper_d    = it_d[47:16];
-            16'h0012: flush_d   = it_d[47:16];
-            16'h0013: scratch_d = it_d[47:16];
+          unique case (hb_d[15:0])
+            16'h0010: tick_d    = hb_d[47:16];
+            16'h0011: bper_d    = hb_d[47:16];
+            16'h0012: flush_d   = hb_d[47:16];
+            16'h0013: scratch_d = hb_d[47:16];
             default:  skipped_d = 1'b1;
           endcase
           if (rd_ptr_q + 8'd1 == len_q) begin
@@ -709,17 +699,34 @@ module spl_link_ctrl #(
         end
       end
 
+      PRrScan: begin
+        want = 1'b1;
+        if (!rd_ok) begin
+          bad_d       = 1'b1;
+          first_bad_d = 32'(addr_q);
+          st_d        = PRr;
+        end else begin
+          addr_d = addr_q + 16'd1;
+          cnt_d  = cnt_q - 8'd1;
+          if (cnt_q == 8'd1) begin
+            st_d = PRr;
+          end
+        end
+      end
       PRr: begin
         want = 1'b1;
         if (sh_empty) begin
           ld = 1'b1;
-          if (rr_bad) begin
-            ld_data = f_err(StBadAddr, seq_q, TRegRead, 32'(rr_bad_addr));
+          if (bad_q) begin
+            ld_data = f_err(StBadAddr, seq_q, TRegRead, first_bad_q);
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PDone;
           end else begin
-            ld_data = {32'h0, addr_q, seq_q, 8'h00, TRegData};
+            // The range again, for the values.
+            addr_d  = {hb_q[15:8], hb_q[7:0]};
+            cnt_d   = hb_q[23:16];
+            ld_data = {32'h0, hb_q[15:8], hb_q[7:0], seq_q, 8'h00, TRegData};
             ld_n    = 4'd5;
             st_d    = PItem;
           end
@@ -882,11 +889,7 @@ module spl_link_ctrl #(
               rt_d    = 1'b0;
               owed_d  = '0;
               if (ctl_arg[0]) begin
-                c_seq_d  = '0;
-                c_mal_d  = '0;
-                c_bad_d  = '0;
-                c_uart_d = '0;
-                snap_d   = cnt_framer_i;
+                fclr     = 1'b1;
               end
             end
             8'd2: rt_d = 1'b1;
@@ -962,7 +965,6 @@ module spl_link_ctrl #(
       rd_ptr_q    <= '0;
       ph_q        <= '0;
       lo_q        <= '0;
-      it_q        <= '0;
       bcnt_q      <= '0;
       cur_t_q     <= '0;
       bad_q       <= 1'b0;
@@ -991,11 +993,6 @@ module spl_link_ctrl #(
       bper_q      <= 32'd1000;
       flush_q     <= 32'd1024;
       scratch_q   <= '0;
-      c_seq_q     <= '0;
-      c_mal_q     <= '0;
-      c_bad_q     <= '0;
-      c_uart_q    <= '0;
-      snap_q      <= '0;
       last_ef_q   <= 9'd256;
       unrep_q     <= 1'b0;
       ctimer_q    <= '0;
@@ -1013,7 +1010,6 @@ module spl_link_ctrl #(
       rd_ptr_q    <= rd_ptr_d;
       ph_q        <= ph_d;
       lo_q        <= lo_d;
-      it_q        <= it_d;
       bcnt_q      <= bcnt_d;
       cur_t_q     <= cur_t_d;
       bad_q       <= bad_d;
@@ -1042,15 +1038,41 @@ module spl_link_ctrl #(
       bper_q      <= bper_d;
       flush_q     <= flush_d;
       scratch_q   <= scratch_d;
-      c_seq_q     <= c_seq_d;
-      c_mal_q     <= c_mal_d;
-      c_bad_q     <= c_bad_d;
-      c_uart_q    <= c_uart_d;
-      snap_q      <= snap_d;
       last_ef_q   <= last_ef_d;
       unrep_q     <= unrep_d;
       ctimer_q    <= ctimer_d;
     end
+  end
+
+  // The link counters take four SB_MAC16 where the core leaves them free
+  // (the static core uses four of the eight; with Plastic it uses all).
+  if (Plastic) begin : g_cnt_ff
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        c_seq_q  <= '0;
+        c_mal_q  <= '0;
+        c_bad_q  <= '0;
+        c_uart_q <= '0;
+      end else begin
+        c_seq_q  <= fclr ? 32'h0 : c_seq_q + 32'(c_seq_add);
+        c_mal_q  <= fclr ? 32'h0 : c_mal_q + 32'(c_mal_add);
+        c_bad_q  <= fclr ? 32'h0 : c_bad_q + 32'(c_bad_add);
+        c_uart_q <= fclr ? 32'h0 : c_uart_q + 32'(uart_err_i);
+      end
+    end
+  end else begin : g_cnt_dsp
+    spl_acc32 u_c_seq (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_seq_add)), .q_o (c_seq_q)
+    );
+    spl_acc32 u_c_mal (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_mal_add)), .q_o (c_mal_q)
+    );
+    spl_acc32 u_c_bad (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_bad_add)), .q_o (c_bad_q)
+    );
+    spl_acc32 u_c_uart (
+      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(uart_err_i)), .q_o (c_uart_q)
+    );
   end
 
   // ---------------------------------------------------------------------
@@ -1088,11 +1110,16 @@ module spl_link_ctrl #(
   assign tx_take    = tx_valid_o && tx_ready_i;
   assign sh_take    = !b_busy && !sh_empty && tx_ready_i;
 
+  assign fb0 = {cnt_framer_i[32*8], cnt_framer_i[32*5], cnt_framer_i[32*4],
+                cnt_framer_i[32*3], cnt_framer_i[32*2], cnt_framer_i[32*1]};
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       pos_q    <= '0;
       tx_seq_q <= '0;
       drop_q   <= 1'b0;
+      fb0_q    <= '0;
+      cnt_nz_q <= 1'b0;
     end else begin
       if (tx_take) begin
         pos_q <= tx_last_o ? 2'd0 : (pos_q == 2'd2 ? 2'd2 : pos_q + 2'd1);
@@ -1100,15 +1127,14 @@ module spl_link_ctrl #(
           tx_seq_q <= tx_seq_q + 8'd1;
         end
       end
-      // LED 2: a counter of dropped or damaged traffic is non-zero.
-      drop_q <= cnt_framer_i[32*1 +: 32] != snap_q[32*1 +: 32]
-                || cnt_framer_i[32*2 +: 32] != snap_q[32*2 +: 32]
-                || cnt_framer_i[32*3 +: 32] != snap_q[32*3 +: 32]
-                || cnt_framer_i[32*4 +: 32] != snap_q[32*4 +: 32]
-                || cnt_framer_i[32*5 +: 32] != snap_q[32*5 +: 32]
-                || cnt_framer_i[32*8 +: 32] != snap_q[32*8 +: 32]
-                || c_seq_q != '0 || c_mal_q != '0 || c_bad_q != '0 || c_uart_q != '0
-                || cnt_core_i[32*0 +: 32] != '0 || cnt_core_i[32*1 +: 32] != '0;
+      // LED 2: a counter of dropped or damaged traffic is non-zero. At
+      // fclr the framer's counters restart from 0 plus this clock's count,
+      // which the next clock sees as a toggle from 0.
+      fb0_q    <= fclr ? 6'h0 : fb0;
+      cnt_nz_q <= !fclr && (cnt_nz_q || fb0 != fb0_q
+                            || c_seq_add != 8'd0 || c_mal_add || c_bad_add || uart_err_i);
+      drop_q   <= cnt_nz_q
+                  || cnt_core_i[32*0 +: 32] != '0 || cnt_core_i[32*1 +: 32] != '0;
     end
   end
 
@@ -1124,6 +1150,7 @@ module spl_link_ctrl #(
   assign in_channel_o  = in_chan_q;
   assign in_time_o     = in_time_q;
   assign clear_o       = clear_q;
+  assign cnt_clr_o     = fclr;
   assign step_o        = step_q;
   assign step_count_o  = 32'd1;
   assign rt_enable_o   = rt_q;

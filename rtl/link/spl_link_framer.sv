@@ -4,6 +4,8 @@
 module spl_link_framer (
   input  logic        clk_i,
   input  logic        rst_ni,
+  // Zero all nine counters (the link's RESET 1); counts of this clock still count.
+  input  logic        cnt_clr_i,
 
   // Wire bytes from the host; no backpressure, up to one byte per clock.
   input  logic [7:0]  rx_data_i,
@@ -43,6 +45,7 @@ module spl_link_framer (
   spl_frame_rx u_rx (
     .clk_i                 (clk_i),
     .rst_ni                (rst_ni),
+    .cnt_clr_i             (cnt_clr_i),
     .rx_data_i             (rx_data_i),
     .rx_valid_i            (rx_valid_i),
     .frame_data_o          (rx_frame_data_o),
@@ -62,6 +65,7 @@ module spl_link_framer (
   spl_frame_tx u_tx (
     .clk_i              (clk_i),
     .rst_ni             (rst_ni),
+    .cnt_clr_i          (cnt_clr_i),
     .frame_data_i       (tx_frame_data_i),
     .frame_valid_i      (tx_frame_valid_i),
     .frame_last_i       (tx_frame_last_i),

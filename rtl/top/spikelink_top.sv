@@ -83,10 +83,12 @@ module spikelink_top #(
   logic [7:0]      txf_data;
   logic            txf_valid, txf_last, txf_ready;
   logic [9*32-1:0] cnt_framer;
+  logic            cnt_clr;
 
   spl_link_framer u_framer (
     .clk_i                    (clk_i),
     .rst_ni                   (rst_ni),
+    .cnt_clr_i                (cnt_clr),
     .rx_data_i                (wire_rx_data),
     .rx_valid_i               (wire_rx_valid),
     .rx_frame_data_o          (rxf_data),
@@ -152,6 +154,7 @@ module spikelink_top #(
     .tx_last_o     (txf_last),
     .tx_ready_i    (txf_ready),
     .cnt_framer_i  (cnt_framer),
+    .cnt_clr_o     (cnt_clr),
     // The byte port has no line to lose bytes on.
     .uart_err_i    (uart_rx_err && !byte_mode_i),
     .mem_req_o     (mem_req),

@@ -50,6 +50,7 @@ struct FramerSim::Impl : VerilatedModel<Vspl_link_framer> {
   Impl() : VerilatedModel("framer sim") {
     top.clk_i = 0;
     top.rst_ni = 0;
+    top.cnt_clr_i = 0;
     top.rx_valid_i = 0;
     top.tx_frame_valid_i = 0;
     top.rx_frame_ready_i = 0;
