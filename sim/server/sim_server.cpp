@@ -148,11 +148,10 @@ void Server::run() {
     boost::system::error_code ec;
     auto s = std::make_shared<tcp::socket>(m.io);
     m.acceptor.accept(*s, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    if (ec) {  // nobody knocking (would_block), or a failed accept: look again shortly
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;
     }
-    if (ec) continue;
     s->non_blocking(false);
     s->set_option(tcp::no_delay(true), ec);
     std::string peer = "?";
