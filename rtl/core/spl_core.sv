@@ -27,6 +27,9 @@ module spl_core #(
   // The learning engine (docs/plasticity.md). Without it space 2 reads 0,
   // ignores writes, and the synapses are static.
   parameter bit Plastic = 1'b1,
+  // Input FIFO depth (a power of two): the link's event credits.
+  parameter int InDepth = 256,
+  localparam int InCntW = $clog2(InDepth + 1),
   localparam int NeurW  = $clog2(N),
   localparam int ChanW  = $clog2(E),
   localparam int ChunkW = NeurW - 3,
@@ -53,7 +56,7 @@ module spl_core #(
   input  logic [ChanW-1:0] in_channel_i,
   input  logic [15:0]      in_time_i,     // target timestep, low 16 bits
   output logic             in_full_o,
-  output logic [8:0]       in_count_o,    // entries in the input FIFO (0..256)
+  output logic [InCntW-1:0] in_count_o,   // entries in the input FIFO (0..InDepth)
 
   // Output spikes
   output logic             out_valid_o,
@@ -260,7 +263,7 @@ module spl_core #(
 
   spl_fifo #(
     .Width (ChanW + 16),
-    .Depth (256)
+    .Depth (InDepth)
   ) u_in_fifo (
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
@@ -277,14 +280,14 @@ module spl_core #(
   // The input FIFO's fill level for the link's credits (docs/link.md 1.2),
   // counted beside the FIFO exactly as it counts: a push lands unless full,
   // a pop whenever the sequencer takes the head, the clear empties it.
-  logic [8:0] in_count_q;
+  logic [InCntW-1:0] in_count_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       in_count_q <= '0;
     end else if (clear_q) begin
       in_count_q <= '0;
     end else begin
-      in_count_q <= in_count_q + 9'(in_valid_i && !in_full_o) - 9'(in_pop);
+      in_count_q <= in_count_q + InCntW'(in_valid_i && !in_full_o) - InCntW'(in_pop);
     end
   end
   assign in_count_o = in_count_q;

@@ -18,7 +18,9 @@
 // Counters follow docs/protocol.md, and match the host decoder's counters for
 // the same byte stream, except rx_overflow, which only the RTL has: a good
 // frame that did not fit (ring or length FIFO full) counts as overflow
-// instead of ok, and its bytes count as discarded.
+// instead of ok, and its bytes count as discarded. room_o tells a wire side
+// that can wait (the simulation's byte port) when to hold bytes back so that
+// this never happens; the UART cannot wait, and the link's credits bound it.
 module spl_frame_rx (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -34,6 +36,9 @@ module spl_frame_rx (
 
   // A frame is stored and not yet fully delivered.
   output logic        busy_o,
+  // The ring has room for a whole maximal frame after the frames stored:
+  // a wire side that holds bytes back while this is low never overflows.
+  output logic        room_o,
 
   output logic [31:0] cnt_ok_o,
   output logic [31:0] cnt_crc_o,
@@ -343,6 +348,10 @@ module spl_frame_rx (
   end
 
   assign busy_o                = (frames_q != 9'd0);
+  // A frame takes at most 1 + 254 bytes from its start (length byte, then
+  // header+body+CRC; the delimiter writes nothing), so 256 free bytes behind
+  // wr_base always hold the one being received.
+  assign room_o                = (wr_base_q - rd_base_q) <= 10'd256;
   assign cnt_ok_o              = cnt_ok_q;
   assign cnt_crc_o             = cnt_crc_q;
   assign cnt_cobs_o            = cnt_cobs_q;

@@ -33,6 +33,9 @@ module spl_link_ctrl #(
   parameter int unsigned GwMinor   = 1,
   parameter int unsigned GwPatch   = 0,
   parameter logic [31:0] BuildHash = 32'h0,
+  // The core's input FIFO depth: IDENTIFY's event_credits, CREDIT's event_free.
+  parameter int          EventCredits = 256,
+  localparam int EfW   = $clog2(EventCredits + 1),
   localparam int NeurW = $clog2(N),
   localparam int ChanW = $clog2(E)
 ) (
@@ -73,7 +76,7 @@ module spl_link_ctrl #(
   output logic [ChanW-1:0]  in_channel_o,
   output logic [15:0]       in_time_o,
   input  logic              in_full_i,
-  input  logic [8:0]        in_count_i,
+  input  logic [EfW-1:0]    in_count_i,
 
   // Output spikes from the core
   input  logic              out_valid_i,
@@ -130,7 +133,7 @@ module spl_link_ctrl #(
   localparam logic [71:0]  IdChunk1 = {BuildHashW, BoardIdW, 8'h00, GwPat, GwMin};       // 9..17
   localparam logic [63:0]  ShapeClk = (64'(Shape) << 32) | 64'(ClockHzW);
   localparam logic [71:0]  IdChunk2 = {8'd8, ShapeClk};                                  // 18..26
-  localparam logic [71:0]  IdChunk3 = {Caps, 8'h00, 8'd1, 16'd256, Levels};             // 27..35
+  localparam logic [71:0]  IdChunk3 = {Caps, 8'h00, 8'd1, 16'(EventCredits), Levels}; // 27..35
 
   typedef enum logic [4:0] {
     PIdle,
@@ -232,8 +235,8 @@ module spl_link_ctrl #(
   logic        fclr;                   // RESET 1: zero the framer's counters
 
   // Credits
-  logic [8:0]  ef;                     // event_free
-  logic [8:0]  last_ef_d, last_ef_q;   // event_free last reported
+  logic [EfW-1:0] ef;                  // event_free
+  logic [EfW-1:0] last_ef_d, last_ef_q; // event_free last reported
   logic        unrep_d, unrep_q;       // a processed frame not named by a CREDIT
   logic [14:0] ctimer_d, ctimer_q;
   logic        credit_due;
@@ -365,9 +368,9 @@ module spl_link_ctrl #(
   // ---------------------------------------------------------------------
   // Credits
   // ---------------------------------------------------------------------
-  assign ef = 9'd256 - in_count_i;
+  assign ef = EfW'(EventCredits) - in_count_i;
   assign credit_due = have_exp_q
-                      && ({1'b0, ef} >= {1'b0, last_ef_q} + 10'd64 || (unrep_q && ctimer_q == 15'(CreditQuiet)));
+                      && ({1'b0, ef} >= {1'b0, last_ef_q} + (EfW+1)'(64) || (unrep_q && ctimer_q == 15'(CreditQuiet)));
 
   // ---------------------------------------------------------------------
   // Processor
@@ -473,7 +476,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld        = 1'b1;
-            ld_data   = {24'h0, 8'd1, 7'h0, ef, last_seq_q, 8'h00, TCredit};
+            ld_data   = {24'h0, 8'd1, 16'(ef), last_seq_q, 8'h00, TCredit};
             ld_n      = 4'd6;
             ld_fin    = 1'b1;
             last_ef_d = ef;
@@ -910,7 +913,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld        = 1'b1;
-            ld_data   = {24'h0, 8'd1, 7'h0, ef, seq_q, 8'h00, TCredit};
+            ld_data   = {24'h0, 8'd1, 16'(ef), seq_q, 8'h00, TCredit};
             ld_n      = 4'd6;
             ld_fin    = 1'b1;
             last_ef_d = ef;
@@ -993,7 +996,7 @@ module spl_link_ctrl #(
       bper_q      <= 32'd1000;
       flush_q     <= 32'd1024;
       scratch_q   <= '0;
-      last_ef_q   <= 9'd256;
+      last_ef_q   <= EfW'(EventCredits);
       unrep_q     <= 1'b0;
       ctimer_q    <= '0;
     end else begin

@@ -29,6 +29,8 @@ module spl_link_framer (
   input  logic        tx_ready_i,
 
   output logic        rx_busy_o,
+  // The receive ring has room for a whole maximal frame (spl_frame_rx room_o).
+  output logic        rx_room_o,
   output logic        tx_busy_o,
 
   output logic [31:0] cnt_rx_ok_o,
@@ -53,6 +55,7 @@ module spl_link_framer (
     .frame_last_o          (rx_frame_last_o),
     .frame_ready_i         (rx_frame_ready_i),
     .busy_o                (rx_busy_o),
+    .room_o                (rx_room_o),
     .cnt_ok_o              (cnt_rx_ok_o),
     .cnt_crc_o             (cnt_rx_crc_o),
     .cnt_cobs_o            (cnt_rx_cobs_o),

@@ -12,7 +12,9 @@ module spikelink_top #(
   parameter int unsigned GwMinor    = 1,
   parameter int unsigned GwPatch    = 0,
   parameter logic [31:0] BuildHash  = 32'h0,
-  parameter int          ClksPerBit = 8
+  parameter int          ClksPerBit = 8,
+  // The core's input FIFO depth, the link's event credits (docs/link.md 1.2)
+  parameter int          EventCredits = 512
 ) (
   input  logic       clk_i,
   input  logic       rst_ni,
@@ -23,6 +25,7 @@ module spikelink_top #(
   input  logic       byte_mode_i,
   input  logic [7:0] byte_rx_data_i,
   input  logic       byte_rx_valid_i,
+  output logic       byte_rx_ready_o,   // room for a whole frame: offer bytes only while high
   output logic [7:0] byte_tx_data_o,
   output logic       byte_tx_valid_o,
   input  logic       byte_tx_ready_i,
@@ -103,6 +106,7 @@ module spikelink_top #(
     .tx_valid_o               (wire_tx_valid),
     .tx_ready_i               (wire_tx_ready),
     .rx_busy_o                (),
+    .rx_room_o                (byte_rx_ready_o),
     .tx_busy_o                (),
     .cnt_rx_ok_o              (cnt_framer[32*0 +: 32]),
     .cnt_rx_crc_o             (cnt_framer[32*1 +: 32]),
@@ -124,7 +128,7 @@ module spikelink_top #(
   logic             in_valid, in_full;
   logic [ChanW-1:0] in_channel;
   logic [15:0]      in_time;
-  logic [8:0]       in_count;
+  logic [$clog2(EventCredits+1)-1:0] in_count;
   logic             out_valid, out_ready, out_empty;
   logic [NeurW-1:0] out_neuron;
   logic [31:0]      out_time;
@@ -141,7 +145,8 @@ module spikelink_top #(
     .GwMajor   (GwMajor),
     .GwMinor   (GwMinor),
     .GwPatch   (GwPatch),
-    .BuildHash (BuildHash)
+    .BuildHash (BuildHash),
+    .EventCredits (EventCredits)
   ) u_ctrl (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
@@ -192,7 +197,8 @@ module spikelink_top #(
   spl_core #(
     .N       (N),
     .E       (E),
-    .Plastic (Plastic)
+    .Plastic (Plastic),
+    .InDepth (EventCredits)
   ) u_core (
     .clk_i                (clk_i),
     .rst_ni               (rst_ni),

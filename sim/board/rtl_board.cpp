@@ -177,7 +177,10 @@ class BoardImpl final : public RtlBoard::Impl {
                  std::vector<std::uint8_t>& from_board) {
     Top& t = h_.top();
     for (std::uint64_t i = 0; i < cycles; ++i) {
-      if (to_board.empty()) {
+      // A byte is offered only while the framer's receive ring has room for
+      // a whole frame (byte_rx_ready_o, from the registers of the last edge):
+      // a held-back byte waits in to_board, so the byte port never overflows.
+      if (to_board.empty() || !t.byte_rx_ready_o) {
         t.byte_rx_valid_i = 0;
       } else {
         t.byte_rx_valid_i = 1;

@@ -25,7 +25,9 @@ namespace spikelink::sim {
 inline constexpr std::uint16_t kModelBoardId = 0xFFFE;
 
 struct ModelBoardOptions {
-  model::CoreShape shape{};  // 256 neurons, 256 inputs, FIFOs of 256
+  // 256 neurons, 256 inputs, an input FIFO (event credits) of 512 as
+  // spikelink_top's EventCredits, an output FIFO of 256.
+  model::CoreShape shape{.neurons = 256, .inputs = 256, .in_fifo = 512, .out_fifo = 256};
   std::uint64_t clock_hz = 24'000'000;
   // Clocks one timestep takes (step and real-time mode alike), at least 1:
   // STEP n takes at least n * step_cycles clocks of run().

@@ -94,13 +94,13 @@ void check_identify(sim::ChannelPort& port, std::uint32_t clock_hz, bool plastic
   CHECK(id->clock_hz == clock_hz);
   CHECK(id->neurons == 256);
   CHECK(id->inputs == 256);
-  CHECK(id->event_credits == 256);
+  CHECK(id->event_credits == 512);
   CHECK(id->command_credits == 1);
   CHECK((id->levels != 0) == plastic);
   const auto* credit = std::get_if<proto::Credit>(&host.messages()[1]);
   REQUIRE(credit != nullptr);
   CHECK(credit->last_seq == seq);
-  CHECK(credit->event_free == 256);
+  CHECK(credit->event_free == 512);
   CHECK(credit->command_free == 1);
   const ReceiverCounters c = host.counters();
   CHECK(c.framing.frames_ok == host.messages().size());

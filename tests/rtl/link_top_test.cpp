@@ -51,6 +51,7 @@ constexpr std::uint16_t kBoardId = 7;
 constexpr std::uint32_t kBuildHash = 0x1234ABCD;
 constexpr unsigned kNeurons = 256;
 constexpr unsigned kInputs = 256;
+constexpr unsigned kEventCredits = 512;  // spikelink_top's EventCredits
 
 constexpr std::uint8_t t8(FrameType t) { return static_cast<std::uint8_t>(t); }
 
@@ -94,7 +95,9 @@ class TopBench {
 
   void tick() {
     auto& t = m_.top;
-    if (t.rst_ni && !to_board_.empty()) {
+    // The byte port's flow control: a byte only while the receive ring has
+    // room for a whole frame.
+    if (t.rst_ni && !to_board_.empty() && t.byte_rx_ready_o) {
       t.byte_rx_valid_i = 1;
       t.byte_rx_data_i = to_board_.front();
       to_board_.pop_front();
@@ -246,7 +249,7 @@ proto::Identify identify(TopBench& b) {
   CHECK(f.body.size() == proto::kIdentifyBody);
   const auto id = parse<proto::Identify>(f);
   const auto c = expect_credit(b, s);
-  CHECK(c.event_free == 256);
+  CHECK(c.event_free == kEventCredits);
   return id;
 }
 
@@ -359,7 +362,7 @@ TEST_CASE("link top: IDENTIFY fields, then CREDIT") {
   CHECK(id.inputs == kInputs);
   CHECK(id.weight_bits == 8);
   CHECK(id.levels == 64);
-  CHECK(id.event_credits == 256);
+  CHECK(id.event_credits == kEventCredits);
   CHECK(id.command_credits == 1);
   CHECK(id.capabilities == 0x7);
   // A second IDENTIFY_REQ is answered the same way.
@@ -378,7 +381,7 @@ TEST_CASE("link top: registers, read-only and bad ranges") {
   // (STATUS shows busy while the learning engine loads its defaults, for
   // 768 clocks after reset.)
   b.run(1000);
-  CHECK(reg_read(b, 0x0020, 4) == std::vector<std::uint32_t>{0, 0, 256, 0});
+  CHECK(reg_read(b, 0x0020, 4) == std::vector<std::uint32_t>{0, 0, kEventCredits, 0});
 
   // Writes in order; all accepted.
   std::uint8_t s = b.send(proto::RegWrite{{{0x0013, 0xDEADBEEF}, {0x0011, 500}, {0x0013, 0xCAFEF00D}}});
@@ -545,7 +548,7 @@ TEST_CASE("link top: sequence gap, malformed bodies and unknown types") {
   const std::uint8_t sp = b.send_raw(t8(FrameType::kSpikes), Bytes{0, 0, 0, 0, 1, 0, 2});
   expect_error(b, Status::kMalformed, sp, t8(FrameType::kSpikes), 7);
   CHECK(reg_read(b, 0x0013, 1) == std::vector<std::uint32_t>{0});
-  CHECK(reg_read(b, 0x0022, 1) == std::vector<std::uint32_t>{256});
+  CHECK(reg_read(b, 0x0022, 1) == std::vector<std::uint32_t>{kEventCredits});
 
   const auto c = counters(b, 9, 2);
   CHECK(c[0] == 3);              // rx_seq_lost
@@ -568,29 +571,28 @@ TEST_CASE("link top: input spikes, bad addresses, no credit, credit reports") {
   // Addresses 300 and 4000 are beyond the 256 inputs.
   std::uint8_t s = b.send_raw(t8(FrameType::kSpikes), spikes_body(1000, {5, 300, 0x1007, 0xF010, 4000, 255}));
   expect_error(b, Status::kBadAddress, s, t8(FrameType::kSpikes), 300);
-  CHECK(reg_read(b, 0x0022, 1) == std::vector<std::uint32_t>{253});
+  CHECK(reg_read(b, 0x0022, 1) == std::vector<std::uint32_t>{kEventCredits - 3});
   CHECK(counters(b, 12, 1) == std::vector<std::uint32_t>{2});
 
   // Rule (c): a SPIKES frame is named by a CREDIT within 16384 clocks.
   s = b.send_raw(t8(FrameType::kSpikes), spikes_body(1000, {1, 2, 3}));
   const std::uint64_t t0 = b.cycles();
   const auto c = expect_credit(b, s);
-  CHECK(c.event_free == 250);
+  CHECK(c.event_free == kEventCredits - 6);
   CHECK(b.cycles() - t0 >= 16384);
   CHECK(b.cycles() - t0 < 16384 + 2000);
 
-  // Overrun: two frames of 122 events fit (6 places left), the third
-  // drops 116 and the fourth all 122; ERROR no credit names each count.
+  // Overrun: four frames of 122 events fit (18 places left), the fifth
+  // drops 104 and the sixth all 122; ERROR no credit names each count.
   std::vector<std::uint16_t> recs(122, 9);
-  b.send_raw(t8(FrameType::kSpikes), spikes_body(1000, recs));
-  b.send_raw(t8(FrameType::kSpikes), spikes_body(1000, recs));
+  for (int i = 0; i < 4; ++i) b.send_raw(t8(FrameType::kSpikes), spikes_body(1000, recs));
   s = b.send_raw(t8(FrameType::kSpikes), spikes_body(1000, recs));
-  expect_error(b, Status::kNoCredit, s, t8(FrameType::kSpikes), 116);
+  expect_error(b, Status::kNoCredit, s, t8(FrameType::kSpikes), 104);
   s = b.send_raw(t8(FrameType::kSpikes), spikes_body(1000, recs));
   expect_error(b, Status::kNoCredit, s, t8(FrameType::kSpikes), 122);
   CHECK(reg_read(b, 0x0022, 1) == std::vector<std::uint32_t>{0});
   const auto cnt = counters(b, 11, 2);
-  CHECK(cnt[0] == 238);  // events_dropped_no_credit
+  CHECK(cnt[0] == 226);  // events_dropped_no_credit
   CHECK(cnt[1] == 2);    // events_dropped_bad_address
 
   // Rule (b): stepping delivers the events (in FIFO order: 7 for 1001 and
@@ -600,17 +602,17 @@ TEST_CASE("link top: input spikes, bad addresses, no credit, credit reports") {
   const std::uint8_t st = control(b, proto::ControlOp::kStep, 1020);
   std::uint32_t last_free = 0;
   int reports = 0;
-  while (last_free < 256) {
+  while (last_free < kEventCredits) {
     const auto grown = expect_credit(b, st);
     CHECK(grown.event_free >= last_free + 64);
     last_free = grown.event_free;
-    REQUIRE(++reports <= 4);
+    REQUIRE(++reports <= 8);
   }
   CHECK(reports >= 1);
   const auto core = counters(b, 11, 3);
-  CHECK(core[0] == 238);  // still: the core's drops
-  CHECK(core[2] == 253);  // events_late
-  CHECK(counters(b, 35, 1) == std::vector<std::uint32_t>{256});  // core_events
+  CHECK(core[0] == 226);  // still: the core's drops
+  CHECK(core[2] == 509);  // events_late
+  CHECK(counters(b, 35, 1) == std::vector<std::uint32_t>{kEventCredits});  // core_events
   CHECK(reg_read(b, 0x0021, 1)[0] >= 1017);  // stepping on to 1020
   CHECK(b.board_seq_errors() == 0);
 }
@@ -701,7 +703,7 @@ TEST_CASE("link top: STEP runs a tiny network as the golden model does, beacons 
   const auto want = gold.take_spikes();
   CHECK(want.size() > 20);
   CHECK(got == want);
-  CHECK(reg_read(b, 0x0021, 3) == std::vector<std::uint32_t>{kSteps, 256, 0});
+  CHECK(reg_read(b, 0x0021, 3) == std::vector<std::uint32_t>{kSteps, kEventCredits, 0});
   const auto c = counters(b, 32, 4);
   CHECK(c[2] == gold.counters().spikes);
   CHECK(c[3] == gold.counters().events);

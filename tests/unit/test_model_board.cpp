@@ -295,11 +295,11 @@ TEST_CASE("model board: IDENTIFY_REQ gets IDENTIFY, then CREDIT") {
   CHECK(id.inputs == 256);
   CHECK(id.weight_bits == 8);
   CHECK(id.levels == 64);
-  CHECK(id.event_credits == 256);
+  CHECK(id.event_credits == 512);
   CHECK(id.command_credits == 1);
   CHECK(id.capabilities == 0x7u);
-  CHECK(std::get<Credit>(h.got[1]) == Credit{seq, 256, 1});
-  CHECK(h.credits.events_available() == 256);
+  CHECK(std::get<Credit>(h.got[1]) == Credit{seq, 512, 1});
+  CHECK(h.credits.events_available() == 512);
   CHECK(h.credits.commands_available() == 1);
   CHECK(h.rx.counters().seq_lost == 0);
   CHECK(h.rx.counters().malformed == 0);
@@ -333,7 +333,7 @@ TEST_CASE("model board: registers read, write, refuse read-only and unknown addr
   Host h(instant());
   h.identify();
   CHECK(h.read_regs(0x0010, 4) == std::vector<std::uint32_t>{24'000u, 1000u, 1024u, 0u});
-  CHECK(h.read_regs(0x0020, 4) == std::vector<std::uint32_t>{0u, 0u, 256u, 0u});
+  CHECK(h.read_regs(0x0020, 4) == std::vector<std::uint32_t>{0u, 0u, 512u, 0u});
 
   // Writes in order; SCRATCH and FLUSH_CYCLES are read-write.
   CHECK(h.reply<Ack>(RegWrite{{{0x0013, 0xDEADBEEF}, {0x0012, 77}, {0x0013, 0x12345678}}}).status == Status::kOk);
@@ -565,7 +565,7 @@ TEST_CASE("model board: STEP runs a network to the same spikes as the golden mod
   CHECK(h.counter(14) == 0u);
   CHECK(h.counter(34) == static_cast<std::uint32_t>(direct.counters().spikes));
   CHECK(h.counter(36) == static_cast<std::uint32_t>(direct.counters().sops));
-  CHECK(h.reg(0x0022) == 256u);  // every input left the FIFO
+  CHECK(h.reg(0x0022) == 512u);  // every input left the FIFO
   // Board batches: at most 122 records, no advance records.
   for (const RawCopy& f : h.raw) {
     if (f.type != 0x01) continue;
@@ -760,13 +760,13 @@ TEST_CASE("model board: CREDIT after every command, when 64 slots free up, and 1
     for (std::uint16_t c = 100; c < 200; ++c) b2.events.push_back({10, c});
     h.send(b2);
     h.run(1);
-    CHECK(h.credits.events_available() == 56);
+    CHECK(h.credits.events_available() == 312);
     const std::size_t mark = h.got.size();
     const std::uint8_t seq = h.send(Control{ControlOp::kStep, 10});
     h.run(1);
     auto r = h.since(mark);
     REQUIRE(r.size() == 2);
-    CHECK(std::get<Credit>(r[1]) == Credit{seq, 56, 1});  // steps 0..9 leave the events queued
+    CHECK(std::get<Credit>(r[1]) == Credit{seq, 312, 1});  // steps 0..9 leave the events queued
     h.run(100);
     r = h.since(mark);
     CHECK(std::count_if(r.begin(), r.end(), [](const Message& m) { return std::holds_alternative<Credit>(m); }) == 1);
@@ -776,10 +776,10 @@ TEST_CASE("model board: CREDIT after every command, when 64 slots free up, and 1
     r = h.since(mark2);
     // ACK, CREDIT (before the timestep), CREDIT (b) after it, the beacon.
     REQUIRE(r.size() == 4);
-    CHECK(std::get<Credit>(r[1]) == Credit{seq2, 56, 1});
-    CHECK(std::get<Credit>(r[2]) == Credit{seq2, 256, 1});
+    CHECK(std::get<Credit>(r[1]) == Credit{seq2, 312, 1});
+    CHECK(std::get<Credit>(r[2]) == Credit{seq2, 512, 1});
     CHECK(std::get<SpikeBatch>(r[3]) == SpikeBatch{11, {}});
-    CHECK(h.credits.events_available() == 256);
+    CHECK(h.credits.events_available() == 512);
     CHECK(h.board.core().counters().events == 200);
   }
   SUBCASE("(b) exactly 64, not 63") {
@@ -788,16 +788,16 @@ TEST_CASE("model board: CREDIT after every command, when 64 slots free up, and 1
     b.events.push_back({6, 100});
     h.send(b);
     const std::size_t mark = h.got.size();
-    const std::uint8_t seq = h.send(Control{ControlOp::kStep, 7});  // ACK, CREDIT 192
+    const std::uint8_t seq = h.send(Control{ControlOp::kStep, 7});  // ACK, CREDIT 448
     h.run(6);  // timesteps 0..5: 5 frees 63, no report
     auto r = h.since(mark);
     REQUIRE(r.size() == 2);
-    CHECK(std::get<Credit>(r[1]) == Credit{seq, 192, 1});
-    CHECK(h.board.event_free() == 255u);
+    CHECK(std::get<Credit>(r[1]) == Credit{seq, 448, 1});
+    CHECK(h.board.event_free() == 511u);
     h.run(1);  // timestep 6 frees the 64th
     r = h.since(mark);
     REQUIRE(r.size() == 4);
-    CHECK(std::get<Credit>(r[2]) == Credit{seq, 256, 1});
+    CHECK(std::get<Credit>(r[2]) == Credit{seq, 512, 1});
     CHECK(std::get<SpikeBatch>(r[3]) == SpikeBatch{7, {}});
   }
   SUBCASE("(c) a frame not named for 16384 clocks") {
@@ -806,14 +806,14 @@ TEST_CASE("model board: CREDIT after every command, when 64 slots free up, and 1
     const std::uint8_t seq = h.send(b);
     h.run(16383);
     const std::size_t mark = h.got.size();
-    CHECK(h.credits.events_available() == 246);
+    CHECK(h.credits.events_available() == 502);
     CHECK(h.credits.in_flight() == 1);
     h.run(1);
     const auto r = h.since(mark);
     REQUIRE(r.size() == 1);
-    CHECK(std::get<Credit>(r[0]) == Credit{seq, 246, 1});
+    CHECK(std::get<Credit>(r[0]) == Credit{seq, 502, 1});
     CHECK(h.credits.in_flight() == 0);
-    CHECK(h.credits.events_available() == 246);
+    CHECK(h.credits.events_available() == 502);
     h.run(100'000);
     CHECK(h.since(mark).size() == 1);  // nothing unreported: no more
   }
@@ -842,7 +842,7 @@ TEST_CASE("model board: RESET 0 clears the core and keeps the link counters, RES
   h.send(Control{ControlOp::kStep, 1'000'000});
   h.run(5);  // timesteps 0..4: neuron 4's spikes wait in an open batch
   CHECK(h.board.read_register(0x0020) == 6u);  // busy, batch open
-  CHECK(h.board.read_register(0x0022) == 254u);
+  CHECK(h.board.read_register(0x0022) == 510u);
   CHECK(h.board.counter(12) == 1u);
   CHECK(h.board.counter(10) == 1u);
   CHECK(h.board.counter(34) == 5u);
@@ -855,9 +855,9 @@ TEST_CASE("model board: RESET 0 clears the core and keeps the link counters, RES
   // The open batch leaves first, then ACK, CREDIT with an empty input FIFO.
   CHECK(std::get<SpikeBatch>(r[r.size() - 3]).events.back().address == 4);
   CHECK(std::get<Ack>(r[r.size() - 2]) == Ack{rs, FrameType::kControl, Status::kOk});
-  CHECK(std::get<Credit>(r[r.size() - 1]) == Credit{rs, 256, 1});
+  CHECK(std::get<Credit>(r[r.size() - 1]) == Credit{rs, 512, 1});
   const auto st = h.read_regs(0x0020, 4);
-  CHECK(st == std::vector<std::uint32_t>{0u, 0u, 256u, 0u});  // idle, time 0, FIFO empty, nothing owed
+  CHECK(st == std::vector<std::uint32_t>{0u, 0u, 512u, 0u});  // idle, time 0, FIFO empty, nothing owed
   CHECK(h.counter(34) == 0u);                                  // core counters cleared
   CHECK(h.counter(10) == 1u);                                  // link counters kept
   CHECK(h.counter(12) == 1u);
@@ -1006,12 +1006,12 @@ TEST_CASE("model board: input spikes for addresses the board lacks are dropped, 
   REQUIRE(r.size() == 1);
   CHECK(std::get<Error>(r[0]) == Error{Status::kBadAddress, seq, 0x01, 300});
   CHECK(h.counter(12) == 3u);
-  CHECK(h.reg(0x0022) == 254u);
+  CHECK(h.reg(0x0022) == 510u);
   h.step(5);
   CHECK(h.board.core().counters().events == 2);
   CHECK(h.counter(35) == 2u);
   CHECK(h.counter(13) == 0u);
-  CHECK(h.reg(0x0022) == 256u);
+  CHECK(h.reg(0x0022) == 512u);
   // A late event is delivered at once and counted.
   h.send(SpikeBatch{1, {{1, 5}}});
   h.step(1);
@@ -1024,7 +1024,7 @@ TEST_CASE("model board: events sent past the credit are dropped in the core and 
   h.identify();
   std::size_t mark = h.got.size();
   std::uint8_t last = 0;
-  for (int f = 0; f < 3; ++f) {
+  for (int f = 0; f < 6; ++f) {
     SpikeBatch b{100, {}};
     for (std::uint16_t c = 0; c < 100; ++c) b.events.push_back({100, c});
     last = h.send(b);
@@ -1032,9 +1032,9 @@ TEST_CASE("model board: events sent past the credit are dropped in the core and 
   h.run(1);
   const auto r = h.since(mark);
   REQUIRE(r.size() == 1);
-  CHECK(std::get<Error>(r[0]) == Error{Status::kNoCredit, last, 0x01, 44});
-  CHECK(h.credits.events_available() == -44);  // the host sees the overrun too
-  CHECK(h.counter(11) == 44u);
+  CHECK(std::get<Error>(r[0]) == Error{Status::kNoCredit, last, 0x01, 88});
+  CHECK(h.credits.events_available() == -88);  // the host sees the overrun too
+  CHECK(h.counter(11) == 88u);
   CHECK(h.credits.events_available() == 0);  // COUNTERS' CREDIT: the FIFO is full
   CHECK(h.reg(0x0022) == 0u);
   // Bad addresses and drops in one frame: bad address first, then no credit.
@@ -1045,7 +1045,7 @@ TEST_CASE("model board: events sent past the credit are dropped in the core and 
   REQUIRE(r2.size() == 2);
   CHECK(std::get<Error>(r2[0]) == Error{Status::kBadAddress, seq, 0x01, 500});
   CHECK(std::get<Error>(r2[1]) == Error{Status::kNoCredit, seq, 0x01, 2});
-  CHECK(h.counter(11) == 46u);
+  CHECK(h.counter(11) == 90u);
 }
 
 TEST_CASE("model board: a memory command waits for the owed steps, and the board reads nothing behind it") {
