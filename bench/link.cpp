@@ -36,29 +36,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A non-owning usb::Device over the FT2232H model, so the bench can read
-// simulated time from the model while Board drives it.
-class Borrowed final : public usb::Device {
- public:
-  explicit Borrowed(sim::Ft2232hModel& m) : m_(m) {}
-  usb::DeviceInfo info() const override { return m_.info(); }
-  void control_out(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<const std::uint8_t> d) override {
-    m_.control_out(r, v, i, d);
-  }
-  std::size_t control_in(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<std::uint8_t> d) override {
-    return m_.control_in(r, v, i, d);
-  }
-  void bulk_write(std::uint8_t ep, std::span<const std::uint8_t> d, std::chrono::milliseconds t) override {
-    m_.bulk_write(ep, d, t);
-  }
-  std::size_t bulk_read(std::uint8_t ep, std::span<std::uint8_t> b, std::chrono::milliseconds t) override {
-    return m_.bulk_read(ep, b, t);
-  }
-
- private:
-  sim::Ft2232hModel& m_;
-};
-
 struct Setup {
   const char* name;
   sim::RtlBoardOptions::Phy phy;
@@ -100,11 +77,11 @@ void run(const Setup& s, std::size_t events, std::size_t samples) {
   o.phy = s.phy;
   o.baud = s.baud;
   o.clock_hz = s.clock_hz;
-  sim::RtlBoard rtl(o);
-  sim::Ft2232hModel ftdi(rtl);
+  auto device = std::make_unique<sim::SimulatedDevice>(std::make_unique<sim::RtlBoard>(o));
+  const sim::Ft2232hModel& ftdi = device->model();  // simulated time, read while Board drives it
   BoardOptions bo;
   bo.baud = static_cast<std::uint32_t>(s.baud);
-  Board b(std::make_unique<Borrowed>(ftdi), s.name, bo);
+  Board b(std::move(device), s.name, bo);
   const auto& id = b.identity();
   const Network net = relay_network(id);
   b.load(net);

@@ -15,30 +15,6 @@
 namespace spikelink {
 namespace {
 
-// The FT2232H model with the board on its channel B, owning both.
-class SimulatedDevice final : public usb::Device {
- public:
-  explicit SimulatedDevice(std::unique_ptr<sim::ChannelPort> port, std::string serial)
-      : port_(std::move(port)), ftdi_(*port_, std::move(serial)) {}
-  usb::DeviceInfo info() const override { return ftdi_.info(); }
-  void control_out(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<const std::uint8_t> d) override {
-    ftdi_.control_out(r, v, i, d);
-  }
-  std::size_t control_in(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<std::uint8_t> d) override {
-    return ftdi_.control_in(r, v, i, d);
-  }
-  void bulk_write(std::uint8_t ep, std::span<const std::uint8_t> d, std::chrono::milliseconds t) override {
-    ftdi_.bulk_write(ep, d, t);
-  }
-  std::size_t bulk_read(std::uint8_t ep, std::span<std::uint8_t> b, std::chrono::milliseconds t) override {
-    return ftdi_.bulk_read(ep, b, t);
-  }
-
- private:
-  std::unique_ptr<sim::ChannelPort> port_;
-  sim::Ft2232hModel ftdi_;
-};
-
 std::uint64_t number(const DeviceUri& u, const std::string& key, std::uint64_t fallback) {
   const std::string v = u.param(key);
   if (v.empty()) return fallback;
@@ -67,7 +43,7 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u) {
     only_keys(u, {"clock"});
     sim::ModelBoardOptions o;
     o.clock_hz = number(u, "clock", o.clock_hz);
-    return std::make_unique<SimulatedDevice>(std::make_unique<sim::ModelBoard>(o), "MODEL0001");
+    return std::make_unique<sim::SimulatedDevice>(std::make_unique<sim::ModelBoard>(o), "MODEL0001");
   }
   if (u.scheme == "sim") {
 #ifdef SPIKELINK_HAVE_RTL_BOARD
@@ -86,7 +62,7 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u) {
     if (o.fst_path.empty()) {
       if (const char* t = std::getenv("SPIKELINK_TRACE")) o.fst_path = t;
     }
-    return std::make_unique<SimulatedDevice>(std::make_unique<sim::RtlBoard>(o), "SIM000001");
+    return std::make_unique<sim::SimulatedDevice>(std::make_unique<sim::RtlBoard>(o), "SIM000001");
 #else
     throw BoardError(BoardError::Kind::kUsage,
                      "sim:// needs the Verilator model, and this build has none (configured with SPIKELINK_RTL=OFF): "

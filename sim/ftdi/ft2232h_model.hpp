@@ -14,6 +14,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <memory>
 #include <vector>
 
 #include "ftdi/channel_port.hpp"
@@ -121,6 +122,33 @@ class Ft2232hModel : public usb::Device {
   std::condition_variable rx_drained_;   // a packet went to the host
   bool reader_stalled_ = false;  // a writer waited its timeout for a reader in vain
   Counters counters_{};
+};
+
+// The FT2232H model together with the board on its channel B, owned as one
+// usb::Device: what sim://, model:// and the tests open.
+class SimulatedDevice final : public usb::Device {
+ public:
+  explicit SimulatedDevice(std::unique_ptr<ChannelPort> port, std::string serial = "SIM000001")
+      : port_(std::move(port)), ftdi_(*port_, std::move(serial)) {}
+  usb::DeviceInfo info() const override { return ftdi_.info(); }
+  void control_out(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<const std::uint8_t> d) override {
+    ftdi_.control_out(r, v, i, d);
+  }
+  std::size_t control_in(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<std::uint8_t> d) override {
+    return ftdi_.control_in(r, v, i, d);
+  }
+  void bulk_write(std::uint8_t ep, std::span<const std::uint8_t> d, std::chrono::milliseconds t) override {
+    ftdi_.bulk_write(ep, d, t);
+  }
+  std::size_t bulk_read(std::uint8_t ep, std::span<std::uint8_t> b, std::chrono::milliseconds t) override {
+    return ftdi_.bulk_read(ep, b, t);
+  }
+  // Simulated time and the chip's counters (benchmarks, diagnostics).
+  const Ft2232hModel& model() const { return ftdi_; }
+
+ private:
+  std::unique_ptr<ChannelPort> port_;
+  Ft2232hModel ftdi_;
 };
 
 }  // namespace spikelink::sim

@@ -45,29 +45,6 @@ class OtherProtocolPort final : public sim::ChannelPort {
   FrameDecoder decoder_;
 };
 
-template <class Port>
-class OwningDevice final : public usb::Device {
- public:
-  OwningDevice() : ftdi_(port_) {}
-  usb::DeviceInfo info() const override { return ftdi_.info(); }
-  void control_out(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<const std::uint8_t> d) override {
-    ftdi_.control_out(r, v, i, d);
-  }
-  std::size_t control_in(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<std::uint8_t> d) override {
-    return ftdi_.control_in(r, v, i, d);
-  }
-  void bulk_write(std::uint8_t ep, std::span<const std::uint8_t> d, std::chrono::milliseconds t) override {
-    ftdi_.bulk_write(ep, d, t);
-  }
-  std::size_t bulk_read(std::uint8_t ep, std::span<std::uint8_t> b, std::chrono::milliseconds t) override {
-    return ftdi_.bulk_read(ep, b, t);
-  }
-
- private:
-  Port port_;
-  sim::Ft2232hModel ftdi_;
-};
-
 }  // namespace
 
 TEST_CASE("board sim:// (both attachments): identify, registers and memories end to end") {
@@ -118,7 +95,7 @@ TEST_CASE("board sim://: time stays monotonic across a reset, and real-time mode
 
 TEST_CASE("board: a board that speaks another protocol is refused with what to flash") {
   try {
-    Board b(std::make_unique<OwningDevice<OtherProtocolPort>>(), "test://other-protocol");
+    Board b(std::make_unique<sim::SimulatedDevice>(std::make_unique<OtherProtocolPort>()), "test://other-protocol");
     FAIL("an incompatible board was accepted");
   } catch (const BoardError& e) {
     CHECK(e.kind() == BoardError::Kind::kIncompatible);
@@ -132,7 +109,7 @@ TEST_CASE("board: a device that is not spikelink gateware times out with a clear
   BoardOptions o;
   o.command_timeout = std::chrono::milliseconds(300);
   try {
-    Board b(std::make_unique<OwningDevice<testing::LoopbackPort>>(), "test://echo", o);
+    Board b(std::make_unique<sim::SimulatedDevice>(std::make_unique<testing::LoopbackPort>()), "test://echo", o);
     FAIL("an echoing device was accepted");
   } catch (const BoardError& e) {
     CHECK(e.kind() == BoardError::Kind::kTimeout);

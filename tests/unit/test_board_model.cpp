@@ -152,34 +152,10 @@ TEST_CASE("spikelink-sim: nothing listening is a clear error") {
                        usb::Error);
 }
 
-namespace {
-template <class Port>
-class ShiftedDevice final : public usb::Device {
- public:
-  explicit ShiftedDevice(std::uint32_t offset) : port_(offset), ftdi_(port_) {}
-  usb::DeviceInfo info() const override { return ftdi_.info(); }
-  void control_out(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<const std::uint8_t> d) override {
-    ftdi_.control_out(r, v, i, d);
-  }
-  std::size_t control_in(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<std::uint8_t> d) override {
-    return ftdi_.control_in(r, v, i, d);
-  }
-  void bulk_write(std::uint8_t ep, std::span<const std::uint8_t> d, std::chrono::milliseconds t) override {
-    ftdi_.bulk_write(ep, d, t);
-  }
-  std::size_t bulk_read(std::uint8_t ep, std::span<std::uint8_t> b, std::chrono::milliseconds t) override {
-    return ftdi_.bulk_read(ep, b, t);
-  }
-
- private:
-  Port port_;
-  sim::Ft2232hModel ftdi_;
-};
-}  // namespace
 
 TEST_CASE("board: time stays 64-bit and spikes stay in order across the board's 32-bit wrap") {
   // The board's clock reads 2^32 - 60 after a reset: it wraps 60 timesteps in.
-  Board b(std::make_unique<ShiftedDevice<TimeShiftPort<sim::ModelBoard>>>(0xFFFFFFFFu - 59u), "test://wrap");
+  Board b(std::make_unique<sim::SimulatedDevice>(std::make_unique<TimeShiftPort<sim::ModelBoard>>(0xFFFFFFFFu - 59u)), "test://wrap");
   const auto s = make_small_net(b.identity(), 12, 150, 80);
   const auto want = expected_spikes(b.identity(), s);
   std::uint64_t t0 = 0;
