@@ -579,30 +579,52 @@ std::vector<std::uint16_t> Board::read_mem(proto::MemSpace space, std::uint32_t 
   return out;
 }
 
-void Board::load(const Network& net) {
-  const auto& id = impl_->ident;
-  const std::size_t n_all = id.neurons, e = id.inputs, sources = e + n_all;
+std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t n_all, std::size_t e,
+                                           const std::string& where) {
+  const std::size_t sources = e + n_all;
   if (net.neurons.size() > n_all)
     throw BoardError(BoardError::Kind::kUsage, "the network has " + std::to_string(net.neurons.size()) +
-                                                   " neurons; " + impl_->uri + " has " + std::to_string(n_all));
+                                                   " neurons; " + where + " has " + std::to_string(n_all));
   if (!net.weights.empty() && net.weights.size() != sources * n_all)
     throw BoardError(BoardError::Kind::kUsage, "weights must be (inputs + neurons) x neurons = " +
-                                                   std::to_string(sources * n_all) + " bytes for " + impl_->uri +
+                                                   std::to_string(sources * n_all) + " bytes for " + where +
                                                    ", got " + std::to_string(net.weights.size()));
+  std::vector<proto::MemWrite> out;
+  const auto chunk = [&out](proto::MemSpace space, std::uint32_t addr, std::span<const std::uint16_t> words) {
+    while (!words.empty()) {
+      const std::size_t k = std::min(words.size(), proto::kMaxMemWords);
+      out.push_back(proto::MemWrite{space, addr, std::vector<std::uint16_t>(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(k))});
+      words = words.subspan(k);
+      addr += static_cast<std::uint32_t>(k);
+    }
+  };
   std::vector<std::uint16_t> params(n_all * model::kParamWords, 0);
   for (std::size_t n = 0; n < net.neurons.size(); ++n) {
     const auto w = model::to_words(net.neurons[n]);
     std::copy(w.begin(), w.end(), params.begin() + static_cast<std::ptrdiff_t>(n * model::kParamWords));
   }
-  write_mem(proto::MemSpace::kNeuronParams, 0, params);
+  chunk(proto::MemSpace::kNeuronParams, 0, params);
   std::vector<std::uint16_t> weights(sources * n_all / 2, 0);
   for (std::size_t i = 0; i < weights.size() && !net.weights.empty(); ++i)
     weights[i] = static_cast<std::uint16_t>(net.weights[2 * i] | (net.weights[2 * i + 1] << 8));
-  write_mem(proto::MemSpace::kWeights, 0, weights);
+  chunk(proto::MemSpace::kWeights, 0, weights);
   if (net.plasticity) {
     for (const auto& [addr, word] : plasticity_words(*net.plasticity))
-      write_mem(proto::MemSpace::kPlasticity, addr, std::span<const std::uint16_t>(&word, 1));
+      chunk(proto::MemSpace::kPlasticity, addr, std::span<const std::uint16_t>(&word, 1));
   }
+  return out;
+}
+
+std::vector<std::uint8_t> network_blob(const Network& net, std::size_t neurons, std::size_t inputs) {
+  Transmitter tx;
+  std::vector<std::uint8_t> wire;
+  for (auto& w : network_writes(net, neurons, inputs, "the board")) tx.append(std::move(w), wire);
+  return wire;
+}
+
+void Board::load(const Network& net) {
+  const auto& id = impl_->ident;
+  for (auto& w : network_writes(net, id.neurons, id.inputs, impl_->uri)) impl_->call_as<proto::Ack>(std::move(w));
 }
 
 std::vector<std::uint8_t> Board::read_weights() {

@@ -79,6 +79,16 @@ struct Network {
 // The words of memory space 2 that configure `p` (docs/plasticity.md §6).
 std::vector<std::pair<std::uint32_t, std::uint16_t>> plasticity_words(const Network::Plasticity& p);
 
+// The MEM writes that load `net` into a board with `neurons` neurons and
+// `inputs` external inputs: what Board::load() sends. Throws BoardError
+// (kUsage, naming `where`) when the network does not fit.
+std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t neurons, std::size_t inputs,
+                                           const std::string& where = "the board");
+// The same writes as link frames with sequence numbers 0, 1, 2, ...: the
+// network blob of a firmware image, which the gateware replays into its
+// link at boot (docs/image-format.md section 3).
+std::vector<std::uint8_t> network_blob(const Network& net, std::size_t neurons, std::size_t inputs);
+
 // Counters for every stage that can drop or damage data, host and board.
 struct HostCounters {
   ReceiverCounters rx;               // framing, sequence gaps, malformed frames from the board
