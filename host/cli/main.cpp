@@ -1,74 +1,92 @@
-// spikelink: the command-line tool. Subcommands arrive with the driver and
-// CLI issues; today it reports its version and the wire protocol it speaks.
+// spikelink: the command-line tool (docs/cli.md). Global options come
+// before the command; each command parses its own.
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
-
+#include "cli.hpp"
 #include "spikelink/protocol.hpp"
 #include "spikelink/version.hpp"
 
-namespace po = boost::program_options;
-
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
+using namespace spikelink::cli;
 
 void print_version(std::ostream& os) {
-  os << "spikelink " << spikelink::kVersion << " (wire protocol "
-     << int{spikelink::proto::kVersionMajor} << '.' << int{spikelink::proto::kVersionMinor} << ")\n";
+  os << "spikelink " << spikelink::kVersion << " (wire protocol " << int{spikelink::proto::kVersionMajor} << '.'
+     << int{spikelink::proto::kVersionMinor} << ")\n";
 }
 
-void print_help(std::ostream& os, const po::options_description& opts) {
-  os << "Usage: spikelink [options] <command> [args]\n\n"
+void print_help(std::ostream& os) {
+  os << "Usage: spikelink [--quiet|--verbose] [--json] <command> [args]\n\n"
         "Host tool for spikelink neuromorphic FPGA boards and their simulator.\n\n"
         "Commands:\n"
-        "  version     print the tool and wire-protocol versions\n\n"
-     << opts
-     << "\nExit codes: 0 success, 2 usage error.\n"
-        "Documentation: docs/ in the source tree (docs/protocol.md for the wire protocol).\n";
+        "  flash IMAGE        write an image to a board's flash, verify, reboot\n"
+        "  image pack         make an image from a bitstream (and a network blob)\n"
+        "  image inspect      check an image and print its header\n"
+        "  version            print the tool and wire-protocol versions\n\n"
+        "Options:\n"
+        "  -h, --help         show this help ('spikelink <command> --help' for a command's)\n"
+        "  -V, --version      print the version\n"
+        "  -q, --quiet        no progress bars or notes\n"
+        "  -v, --verbose      more detail\n"
+        "  --json             machine-readable output on stdout\n\n"
+        "Exit codes: 0 success, 1 other failure, 2 usage, 3 device, 4 image or input file,\n"
+        "5 verify failed, 6 board did not boot. Documentation: docs/cli.md.\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  po::options_description opts("Options");
-  opts.add_options()("help,h", "show this help and exit")("version,V", "print the version and exit");
-  po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>(), "")("args", po::value<std::vector<std::string>>(), "");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("command", 1).add("args", -1);
-
-  po::variables_map vm;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Common common;
+  std::size_t i = 0;
+  for (; i < args.size() && !args[i].empty() && args[i][0] == '-'; ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      print_help(std::cout);
+      return kExitOk;
+    } else if (a == "-V" || a == "--version") {
+      print_version(std::cout);
+      return kExitOk;
+    } else if (a == "-q" || a == "--quiet") {
+      common.quiet = true;
+    } else if (a == "-v" || a == "--verbose") {
+      common.verbose = true;
+    } else if (a == "--json") {
+      common.json = true;
+    } else {
+      error("unknown option '" + a + "'");
+      std::cerr << "Try 'spikelink --help'.\n";
+      return kExitUsage;
+    }
+  }
+  if (i == args.size()) {
+    print_help(std::cerr);
+    return kExitUsage;
+  }
+  const std::string cmd = args[i];
+  std::vector<std::string> rest;
+  // Global flags may also follow the command.
+  for (std::size_t k = i + 1; k < args.size(); ++k) {
+    if (args[k] == "--json") common.json = true;
+    else if (args[k] == "-q" || args[k] == "--quiet") common.quiet = true;
+    else if (args[k] == "-v" || args[k] == "--verbose") common.verbose = true;
+    else rest.push_back(args[k]);
+  }
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "spikelink: " << e.what() << "\nTry 'spikelink --help'.\n";
-    return kExitUsage;
+    if (cmd == "version") {
+      print_version(std::cout);
+      return kExitOk;
+    }
+    if (cmd == "image") return cmd_image(rest, common);
+    if (cmd == "flash") return cmd_flash(rest, common);
+  } catch (const std::exception& e) {
+    error(e.what());
+    return kExitFailure;
   }
-  if (vm.count("help")) {
-    print_help(std::cout, opts);
-    return kExitOk;
-  }
-  if (vm.count("version")) {
-    print_version(std::cout);
-    return kExitOk;
-  }
-  if (!vm.count("command")) {
-    print_help(std::cerr, opts);
-    return kExitUsage;
-  }
-  const auto cmd = vm["command"].as<std::string>();
-  if (cmd == "version") {
-    print_version(std::cout);
-    return kExitOk;
-  }
-  std::cerr << "spikelink: unknown command '" << cmd << "'\nTry 'spikelink --help'.\n";
+  error("unknown command '" + cmd + "'");
+  std::cerr << "Try 'spikelink --help'.\n";
   return kExitUsage;
 }

@@ -38,7 +38,7 @@ void only_keys(const DeviceUri& u, std::initializer_list<const char*> keys) {
 
 }  // namespace
 
-std::unique_ptr<usb::Device> open_device(const DeviceUri& u) {
+std::unique_ptr<usb::Device> open_device(const DeviceUri& u, int usb_interface) {
   if (u.scheme == "model") {
     only_keys(u, {"clock"});
     sim::ModelBoardOptions o;
@@ -75,7 +75,7 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u) {
   }
   if (u.scheme == "usb") {
     only_keys(u, {"serial"});
-    return usb::open_libusb(u.vid, u.pid, u.param("serial"), 1);
+    return usb::open_libusb(u.vid, u.pid, u.param("serial"), usb_interface);
   }
   throw BoardError(BoardError::Kind::kUsage, "unknown device scheme '" + u.scheme + "'");
 }

@@ -11,6 +11,9 @@
 
 namespace spikelink {
 
-std::unique_ptr<usb::Device> open_device(const DeviceUri& uri);
+// `usb_interface` picks the FT2232H channel a real board is opened on
+// (usb://): 1 = channel B, the link; 0 = channel A, the flash (MPSSE). The
+// simulated devices serve both channels from one usb::Device.
+std::unique_ptr<usb::Device> open_device(const DeviceUri& uri, int usb_interface = 1);
 
 }  // namespace spikelink
