@@ -71,9 +71,10 @@ Plan make_plan(std::span<const std::uint8_t> current, std::span<const std::uint8
       if (diff) ++sec[s].diff_pages;
     }
   }
-  // The first page is erased first and written last: the sector holding it
-  // is always erased when anything changes.
-  sec[0].needs_erase = true;
+  // The first page is erased first and written last: unless it is blank
+  // already, the sector holding it is erased when anything changes, so the
+  // old header and sync word are gone before anything else is written.
+  if (!all_ff(current.first(std::min(page, len)))) sec[0].needs_erase = true;
 
   // Cost of a range of sectors handled one by one, or by one block erase.
   const auto one_by_one = [&](std::size_t s0, std::size_t n) {

@@ -41,11 +41,11 @@ std::optional<std::pair<std::size_t, std::size_t>> protected_range(std::uint8_t 
   if (bp == 0) return std::nullopt;
   const bool tb = status & kStatusTb;
   std::size_t len = 0;
-  if (status & kStatusSec) {
+  if (bp == 7) {
+    len = size;
+  } else if (status & kStatusSec) {
     // 4 KB .. 32 KB sectors (BP2 = 1 behaves as 32 KB).
     len = std::size_t{4096} << std::min(bp - 1, 3u);
-  } else if (bp == 7) {
-    len = size;
   } else {
     // BP = 1 protects 1/64 of the chip (256 KB of 16 MB), doubling per step.
     len = std::min(size, (size / 64) << (bp - 1));
