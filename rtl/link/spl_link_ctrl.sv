@@ -28,11 +28,6 @@ module spl_link_ctrl #(
   parameter int          E         = 256,
   parameter bit          Plastic   = 1'b1,
   parameter int unsigned ClockHz   = 24_000_000,
-  parameter int unsigned BoardId   = 0,
-  parameter int unsigned GwMajor   = 0,
-  parameter int unsigned GwMinor   = 1,
-  parameter int unsigned GwPatch   = 0,
-  parameter logic [31:0] BuildHash = 32'h0,
   // The core's input FIFO depth: IDENTIFY's event_credits, CREDIT's event_free.
   parameter int          EventCredits = 256,
   localparam int EfW   = $clog2(EventCredits + 1),
@@ -41,6 +36,19 @@ module spl_link_ctrl #(
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
+
+  // Identity (IDENTIFY, registers 0x0002-0x0004): constants at the top.
+  input  logic [15:0]       board_id_i,
+  input  logic [7:0]        gw_major_i,
+  input  logic [7:0]        gw_minor_i,
+  input  logic [7:0]        gw_patch_i,
+  input  logic [31:0]       build_hash_i,
+  // One clock: the next frame sets the expected sequence number, as the
+  // first frame after reset does (a frame at its sequence check in this
+  // clock is still checked). The boot loader's end.
+  input  logic              seq_resync_i,
+  // Register BOOT_STATUS (0x0024)
+  input  logic [1:0]        boot_status_i,
 
   // Received frames from the framer: header+body
   input  logic [7:0]        rx_data_i,
@@ -114,10 +122,8 @@ module spl_link_ctrl #(
   localparam logic [31:0] Magic    = 32'h4C4B5053;
   localparam logic [31:0] Caps     = {29'h0, Plastic, 2'b11};
   localparam logic [7:0]  Levels   = Plastic ? 8'd64 : 8'd0;
-  localparam logic [7:0]  GwMaj    = 8'(GwMajor);
-  localparam logic [7:0]  GwMin    = 8'(GwMinor);
-  localparam logic [7:0]  GwPat    = 8'(GwPatch);
-  localparam logic [31:0] GwVer    = {8'h0, GwMaj, GwMin, GwPat};
+  logic [31:0] gw_ver;
+  assign gw_ver = {8'h0, gw_major_i, gw_minor_i, gw_patch_i};
   localparam logic [31:0] Shape    = (32'(E) << 16) | 32'(N);
   // Memory spaces in 16-bit words (docs/link.md 1.1)
   localparam logic [32:0] Size0    = 33'(N * 8);
@@ -126,11 +132,11 @@ module spl_link_ctrl #(
   localparam logic [32:0] Size3    = 33'(N * 4);
   localparam int          CreditQuiet = 16384;
   localparam logic [31:0] ClockHzW = ClockHz;
-  localparam logic [15:0] BoardIdW = 16'(BoardId);
-  localparam logic [31:0] BuildHashW = BuildHash;
   // IDENTIFY, header included, byte 0 in the low bits (docs/protocol.md 8)
-  localparam logic [71:0]  IdChunk0 = {GwMaj, 8'd0, 8'd1, Magic, 8'h00, TIdentify};     // bytes 0..8
-  localparam logic [71:0]  IdChunk1 = {BuildHashW, BoardIdW, 8'h00, GwPat, GwMin};       // 9..17
+  localparam logic [63:0]  IdChunk0L = {8'd0, 8'd1, Magic, 8'h00, TIdentify};
+  logic [71:0] id_chunk0, id_chunk1;
+  assign id_chunk0 = {gw_major_i, IdChunk0L};                                   // bytes 0..8
+  assign id_chunk1 = {build_hash_i, board_id_i, 8'h00, gw_patch_i, gw_minor_i}; // 9..17
   localparam logic [63:0]  ShapeClk = (64'(Shape) << 32) | 64'(ClockHzW);
   localparam logic [71:0]  IdChunk2 = {8'd8, ShapeClk};                                  // 18..26
   localparam logic [71:0]  IdChunk3 = {Caps, 8'h00, 8'd1, 16'(EventCredits), Levels}; // 27..35
@@ -318,9 +324,9 @@ module spl_link_ctrl #(
     unique case (addr_q)
       16'h0000: rval = Magic;
       16'h0001: rval = {16'h0, 8'(1), 8'(0)};
-      16'h0002: rval = GwVer;
-      16'h0003: rval = BuildHash;
-      16'h0004: rval = BoardId;
+      16'h0002: rval = gw_ver;
+      16'h0003: rval = build_hash_i;
+      16'h0004: rval = {16'h0, board_id_i};
       16'h0005: rval = ClockHzW;
       16'h0006: rval = Shape;
       16'h0007: rval = Caps;
@@ -332,19 +338,21 @@ module spl_link_ctrl #(
       16'h0021: rval = time_i;
       16'h0022: rval = 32'(ef);
       16'h0023: rval = owed_q;
+      16'h0024: rval = {30'h0, boot_status_i};
       default:  rval = addr_q[15:8] == 8'h01 ? cval : 32'h0;
     endcase
   end
 
   // Whether addr_q is a register (docs/link.md 1.4: 0x0000-0x0007,
-  // 0x0010-0x0013, 0x0020-0x0023, 0x0100-0x012F). REG_READ checks its range
+  // 0x0010-0x0013, 0x0020-0x0024, 0x0100-0x012F). REG_READ checks its range
   // an address a clock, so the first unreadable one is where it stops.
   logic rd_ok;
   assign rd_ok = addr_q[15:9] == 7'h0
                  && (addr_q[8] ? addr_q[7:0] <= 8'h2F
                                : (addr_q[7:6] == 2'b00
                                   && (addr_q[5:3] == 3'd0 || ((addr_q[5:4] == 2'd1 || addr_q[5:4] == 2'd2)
-                                                              && addr_q[3:2] == 2'd0))));
+                                                              && addr_q[3:2] == 2'd0)
+                                  || addr_q[5:0] == 6'h24)));
 
   // ---------------------------------------------------------------------
   // Body buffer: one EBR
@@ -661,8 +669,8 @@ module spl_link_ctrl #(
           ld_n   = 4'd9;
           ld_fin = idc_q == 2'd3;
           unique case (idc_q)
-            2'd0:    ld_data = IdChunk0;
-            2'd1:    ld_data = IdChunk1;
+            2'd0:    ld_data = id_chunk0;
+            2'd1:    ld_data = id_chunk1;
             2'd2:    ld_data = IdChunk2;
             default: ld_data = IdChunk3;
           endcase
@@ -1008,7 +1016,7 @@ module spl_link_ctrl #(
       m6_q        <= m6_d;
       hb_q        <= hb_d;
       exp_q       <= exp_d;
-      have_exp_q  <= have_exp_d;
+      have_exp_q  <= have_exp_d && !seq_resync_i;
       last_seq_q  <= last_seq_d;
       rd_ptr_q    <= rd_ptr_d;
       ph_q        <= ph_d;

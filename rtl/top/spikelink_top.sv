@@ -7,17 +7,19 @@ module spikelink_top #(
   parameter int          E          = 256,
   parameter bit          Plastic    = 1'b1,
   parameter int unsigned ClockHz    = 24_000_000,
-  parameter int unsigned BoardId    = 0,
-  parameter int unsigned GwMajor    = 0,
-  parameter int unsigned GwMinor    = 1,
-  parameter int unsigned GwPatch    = 0,
-  parameter logic [31:0] BuildHash  = 32'h0,
   parameter int          ClksPerBit = 8,
   // The core's input FIFO depth, the link's event credits (docs/link.md 1.2)
   parameter int          EventCredits = 512
 ) (
-  input  logic       clk_i,
-  input  logic       rst_ni,
+  input  logic        clk_i,
+  input  logic        rst_ni,
+
+  // Identity (IDENTIFY, registers 0x0002-0x0004): tie to constants.
+  input  logic [15:0] board_id_i,
+  input  logic [7:0]  gw_major_i,
+  input  logic [7:0]  gw_minor_i,
+  input  logic [7:0]  gw_patch_i,
+  input  logic [31:0] build_hash_i,
 
   input  logic       uart_rx_i,
   output logic       uart_tx_o,
@@ -141,15 +143,17 @@ module spikelink_top #(
     .E         (E),
     .Plastic   (Plastic),
     .ClockHz   (ClockHz),
-    .BoardId   (BoardId),
-    .GwMajor   (GwMajor),
-    .GwMinor   (GwMinor),
-    .GwPatch   (GwPatch),
-    .BuildHash (BuildHash),
     .EventCredits (EventCredits)
   ) u_ctrl (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
+    .board_id_i    (board_id_i),
+    .gw_major_i    (gw_major_i),
+    .gw_minor_i    (gw_minor_i),
+    .gw_patch_i    (gw_patch_i),
+    .build_hash_i  (build_hash_i),
+    .seq_resync_i  (1'b0),
+    .boot_status_i (2'd0),
     .rx_data_i     (rxf_data),
     .rx_valid_i    (rxf_valid),
     .rx_last_i     (rxf_last),

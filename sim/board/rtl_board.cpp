@@ -139,8 +139,14 @@ namespace {
 template <class Top, bool kTrace>
 class BoardImpl final : public RtlBoard::Impl {
  public:
-  BoardImpl(bool uart, TraceOptions trace) : uart_(uart), h_("rtl board", std::move(trace)) {
+  BoardImpl(const RtlBoardOptions& opt, TraceOptions trace)
+      : uart_(opt.phy == RtlBoardOptions::Phy::kUart), h_("rtl board", std::move(trace)) {
     Top& t = h_.top();
+    t.board_id_i = opt.identity.board_id;
+    t.gw_major_i = opt.identity.gw_major;
+    t.gw_minor_i = opt.identity.gw_minor;
+    t.gw_patch_i = opt.identity.gw_patch;
+    t.build_hash_i = opt.identity.build_hash;
     t.clk_i = 0;
     t.rst_ni = 0;
     t.uart_rx_i = 1;
@@ -208,10 +214,10 @@ class BoardImpl final : public RtlBoard::Impl {
   Harness<Top, kTrace> h_;
 };
 
-std::unique_ptr<RtlBoard::Impl> make_impl(const RtlBoardBuild& b, bool uart, TraceOptions trace) {
+std::unique_ptr<RtlBoard::Impl> make_impl(const RtlBoardBuild& b, const RtlBoardOptions& opt, TraceOptions trace) {
 #define SPIKELINK_MAKE_BOARD(TOP, HZ, CLKS, PLASTIC, TRACED)                                        \
   if (b.clock_hz == (HZ) && b.clks_per_bit == (CLKS) && b.plastic == (PLASTIC) && b.trace == (TRACED)) { \
-    return std::make_unique<BoardImpl<TOP, TRACED>>(uart, std::move(trace));                        \
+    return std::make_unique<BoardImpl<TOP, TRACED>>(opt, std::move(trace));                         \
   }
   SPIKELINK_BOARD_BUILDS(SPIKELINK_MAKE_BOARD)
 #undef SPIKELINK_MAKE_BOARD
@@ -266,7 +272,7 @@ RtlBoard::RtlBoard(Options options) : opt_(std::move(options)) {
     s << "\nAdd one to SPIKELINK_SIM_BOARD_BUILDS (sim/board/CMakeLists.txt).";
     throw std::invalid_argument(s.str());
   }
-  impl_ = make_impl(*pick, uart, std::move(trace));
+  impl_ = make_impl(*pick, opt_, std::move(trace));
   if (uart) set_baud(opt_.baud);
 }
 

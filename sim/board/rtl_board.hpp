@@ -29,6 +29,18 @@
 
 namespace spikelink::sim {
 
+// The gateware's identity inputs (spikelink_top board_id_i, gw_*_i,
+// build_hash_i): IDENTIFY and registers 0x0002-0x0004. The defaults are what
+// the verilated top reported when these were parameters: board 0, gateware
+// 0.1.0, build hash 0.
+struct RtlBoardIdentity {
+  std::uint16_t board_id = 0;
+  std::uint8_t gw_major = 0;
+  std::uint8_t gw_minor = 1;
+  std::uint8_t gw_patch = 0;
+  std::uint32_t build_hash = 0;
+};
+
 struct RtlBoardOptions {
   enum class Phy { kByte, kUart };
   Phy phy = Phy::kByte;
@@ -38,6 +50,7 @@ struct RtlBoardOptions {
   std::uint64_t clock_hz = 24'000'000;
   std::string fst_path;  // empty: no trace (unless SIGUSR1 tracing is armed)
   bool plastic = true;   // the core with the learning engine
+  RtlBoardIdentity identity;
 };
 
 // A verilated build of spikelink_top (sim/board/CMakeLists.txt).

@@ -85,6 +85,11 @@ class TopBench {
     t.byte_rx_valid_i = 0;
     t.byte_rx_data_i = 0;
     t.byte_tx_ready_i = 1;
+    t.board_id_i = kBoardId;
+    t.gw_major_i = 1;
+    t.gw_minor_i = 2;
+    t.gw_patch_i = 3;
+    t.build_hash_i = kBuildHash;
     t.eval();
     for (int i = 0; i < 4; ++i) tick();
     t.rst_ni = 1;
