@@ -76,7 +76,6 @@ bool SpiNorFlash::pins(bool cs_n, bool sck, bool mosi) {
       return true;
     }
     select();
-    out_shift_ = next_out_;
     pin_miso_ = (out_shift_ & 0x80) != 0;
     return pin_miso_;
   }
@@ -89,7 +88,6 @@ bool SpiNorFlash::pins(bool cs_n, bool sck, bool mosi) {
     if (++bits_ == 8) {
       bits_ = 0;
       on_byte(in_shift_);
-      out_shift_ = next_out_;
     }
   } else if (!sck && pin_sck_) {
     pin_miso_ = ((out_shift_ >> (7 - bits_)) & 1) != 0;
@@ -102,11 +100,13 @@ bool SpiNorFlash::pins(bool cs_n, bool sck, bool mosi) {
 
 void SpiNorFlash::select() {
   if (!powered_ || selected_) return;
+  pin_cs_n_ = false;  // so a later pins() call sees CS where the bytes left it
   selected_ = true;
   begin_command();
 }
 
 void SpiNorFlash::deselect() {
+  pin_cs_n_ = true;
   if (!powered_ || !selected_) return;
   end_command();
   selected_ = false;
@@ -118,9 +118,29 @@ std::uint8_t SpiNorFlash::transfer(std::uint8_t mosi) {
     return 0xFF;
   }
   if (!selected_) return 0xFF;  // CS high: the chip does not listen, MISO floats high
-  const std::uint8_t out = next_out_;
+  if (bits_ != 0) return transfer_bits(mosi, 8);
+  const std::uint8_t out = out_shift_;
   on_byte(mosi);
   return out;
+}
+
+std::uint8_t SpiNorFlash::transfer_bits(std::uint8_t mosi, unsigned n) {
+  if (!powered_) {
+    ++counters_.ignored_power_off;
+    return static_cast<std::uint8_t>((1u << n) - 1);
+  }
+  if (!selected_) return static_cast<std::uint8_t>((1u << n) - 1);
+  unsigned in = 0;
+  for (unsigned i = 0; i < n && i < 8; ++i) {
+    const unsigned miso = (out_shift_ >> (7 - bits_)) & 1u;
+    in = (in << 1) | miso;
+    in_shift_ = static_cast<std::uint8_t>((in_shift_ << 1) | ((mosi >> (7 - i)) & 1u));
+    if (++bits_ == 8) {
+      bits_ = 0;
+      on_byte(in_shift_);
+    }
+  }
+  return static_cast<std::uint8_t>(in);
 }
 
 void SpiNorFlash::begin_command() {
@@ -131,6 +151,7 @@ void SpiNorFlash::begin_command() {
   op_ = 0;
   addr_ = 0;
   next_out_ = 0xFF;
+  out_shift_ = 0xFF;
   pending_read_ = false;
   pending_flip_ = false;
 }
@@ -186,6 +207,7 @@ void SpiNorFlash::on_byte(std::uint8_t in) {
     }
   }
   next_out_ = data_out();
+  out_shift_ = next_out_;
 }
 
 std::uint8_t SpiNorFlash::data_out() {
@@ -421,6 +443,7 @@ void SpiNorFlash::power_on() {
   reset_enabled_ = false;
   bits_ = 0;
   next_out_ = 0xFF;
+  out_shift_ = 0xFF;
   pin_miso_ = true;
   pin_cs_n_ = true;  // a CS still low is seen as a new falling edge
 }

@@ -111,6 +111,11 @@ class SpiNorFlash {
   void select();    // CS low
   void deselect();  // CS high: a command completes here (PP, erase, WRSR start busy)
   std::uint8_t transfer(std::uint8_t mosi);
+  // `n` (1..8) SCK cycles at byte level: MOSI is bits 7, 6, ... of `mosi`;
+  // returns the MISO bits in the low `n` bits, the first one highest (as an
+  // MPSSE bit read packs them). A byte may be split over several calls and
+  // transfer() calls; a command sees the bits as one stream.
+  std::uint8_t transfer_bits(std::uint8_t mosi, unsigned n);
   bool selected() const { return selected_; }
 
   // Simulated time in ns; busy operations finish when it passes their end.
