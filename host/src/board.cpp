@@ -616,9 +616,20 @@ std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t n_al
 }
 
 std::vector<std::uint8_t> network_blob(const Network& net, std::size_t neurons, std::size_t inputs) {
+  auto writes = network_writes(net, neurons, inputs, "the board");
+  // Then every neuron of the network at rest (v = v_rest), so a board that
+  // boots with the blob runs the network from its first timestep.
+  std::vector<std::uint16_t> state(neurons * 4, 0);
+  for (std::size_t n = 0; n < net.neurons.size(); ++n) state[4 * n] = static_cast<std::uint16_t>(net.neurons[n].v_rest);
+  for (std::size_t at = 0; at < state.size(); at += proto::kMaxMemWords) {
+    const std::size_t k = std::min(proto::kMaxMemWords, state.size() - at);
+    writes.push_back(proto::MemWrite{proto::MemSpace::kNeuronState, static_cast<std::uint32_t>(at),
+                                     std::vector<std::uint16_t>(state.begin() + static_cast<std::ptrdiff_t>(at),
+                                                                state.begin() + static_cast<std::ptrdiff_t>(at + k))});
+  }
   Transmitter tx;
   std::vector<std::uint8_t> wire;
-  for (auto& w : network_writes(net, neurons, inputs, "the board")) tx.append(std::move(w), wire);
+  for (auto& w : writes) tx.append(std::move(w), wire);
   return wire;
 }
 

@@ -84,9 +84,10 @@ std::vector<std::pair<std::uint32_t, std::uint16_t>> plasticity_words(const Netw
 // (kUsage, naming `where`) when the network does not fit.
 std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t neurons, std::size_t inputs,
                                            const std::string& where = "the board");
-// The same writes as link frames with sequence numbers 0, 1, 2, ...: the
-// network blob of a firmware image, which the gateware replays into its
-// link at boot (docs/image-format.md section 3).
+// The same writes, then every neuron of the network set to rest (v =
+// v_rest), as link frames with sequence numbers 0, 1, 2, ...: the network
+// blob of a firmware image, which the gateware replays into its link at
+// boot (docs/image-format.md section 3).
 std::vector<std::uint8_t> network_blob(const Network& net, std::size_t neurons, std::size_t inputs);
 
 // Counters for every stage that can drop or damage data, host and board.
