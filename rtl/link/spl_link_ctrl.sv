@@ -263,6 +263,26 @@ module spl_link_ctrl #(
   logic [5:0]  fb0_q;                  // bit 0 of framer ids 1..5, 8 a clock ago
   logic [5:0]  fb0;
   logic        cnt_nz_q;               // one of them has counted since RESET 1
+  // ... and the core's ids 11 and 14, which any RESET zeroes (a clock
+  // after clear_o reaches the core): bit 0 a clock ago, and a flag.
+  logic [1:0]  cb0, cb0_q;
+  logic        core_nz_q;
+  logic [1:0]  clr_dly_q;              // clear_q and fclr a clock and two ago
+  logic [1:0]  fclr_dly_q;
+
+  // Counter RAM (spl_link_cnt_ram): slots 0..8 the framer's ids 0..8,
+  // 9..13 the core's ids 11, 13, 14, 33, 34. Each counts at most one a
+  // clock, except rx_bytes_discarded (6), which adds a whole group (up to
+  // 256 bytes) at once but never more than a byte a clock on average: 9 low
+  // bits cover that. The core's events (35) and acc_saturated (32) add
+  // hundreds at once and stay outside, as do the link's own four.
+  localparam int CntLoW = 9;
+  logic [14*CntLoW-1:0] cr_lo;
+  logic [13:0] cr_clr;
+  logic        cr_req, cr_ack, cr_valid;
+  logic [31:0] cr_data;
+  logic        cr_busy_q;              // a read is on its way
+  logic        cr_ok_q;                // cr_data is addr_q's counter
 
   // ---------------------------------------------------------------------
   // Helpers
@@ -287,26 +307,33 @@ module spl_link_ctrl #(
   endfunction
 
   // A counter by id (docs/link.md 2.1); ids not listed read 0.
+  // The framer's counters and the core's that count at most one a clock
+  // are read from the counter RAM (spl_link_cnt_ram, below): cslot is the
+  // id's slot there, cram whether the id has one.
   logic [5:0]  cid;
   logic [31:0] cval;
+  logic [3:0]  cslot;
+  logic        cram;
   always_comb begin
-    cval = '0;
-    for (int i = 0; i < 9; i++) begin
-      if (cid == 6'(i)) begin
-        cval = cnt_framer_i[32*i +: 32];
-      end
-    end
+    cram  = 1'b1;
+    cslot = cid[3:0];
+    unique case (cid)
+      6'd11:   cslot = 4'd9;
+      6'd13:   cslot = 4'd10;
+      6'd14:   cslot = 4'd11;
+      6'd33:   cslot = 4'd12;
+      6'd34:   cslot = 4'd13;
+      default: cram = cid <= 6'd8;
+    endcase
+  end
+  always_comb begin
+    cval = cram ? cr_data : '0;
     unique case (cid)
       6'd9:    cval = c_seq_q;
       6'd10:   cval = c_mal_q;
-      6'd11:   cval = cnt_core_i[32*0 +: 32];
       6'd12:   cval = c_bad_q;
-      6'd13:   cval = cnt_core_i[32*2 +: 32];
-      6'd14:   cval = cnt_core_i[32*1 +: 32];
       6'd15:   cval = c_uart_q;
       6'd32:   cval = cnt_core_i[32*3 +: 32];
-      6'd33:   cval = cnt_core_i[32*4 +: 32];
-      6'd34:   cval = cnt_core_i[32*5 +: 32];
       6'd35:   cval = cnt_core_i[32*6 +: 32];
       6'd36:   cval = cnt_core_i[32*7 +: 32];
       6'd37:   cval = cnt_core_i[32*8 +: 32];
@@ -761,7 +788,7 @@ module spl_link_ctrl #(
       end
       PItem: begin
         want = 1'b1;
-        if (sh_empty) begin
+        if (sh_empty && !(addr_q[8] && cram && !cr_ok_q)) begin
           ld      = 1'b1;
           ld_data = {40'h0, rval};
           ld_n    = 4'd4;
@@ -1121,6 +1148,51 @@ module spl_link_ctrl #(
   assign tx_take    = tx_valid_o && tx_ready_i;
   assign sh_take    = !b_busy && !sh_empty && tx_ready_i;
 
+  assign cb0 = {cnt_core_i[32*1], cnt_core_i[32*0]};
+
+  // ---------------------------------------------------------------------
+  // Counter RAM
+  // ---------------------------------------------------------------------
+  for (genvar i = 0; i < 9; i++) begin : g_cr_framer
+    assign cr_lo[i*CntLoW +: CntLoW] = cnt_framer_i[32*i +: CntLoW];
+  end
+  assign cr_lo[9*CntLoW +: CntLoW]  = cnt_core_i[32*0 +: CntLoW];
+  assign cr_lo[10*CntLoW +: CntLoW] = cnt_core_i[32*2 +: CntLoW];
+  assign cr_lo[11*CntLoW +: CntLoW] = cnt_core_i[32*1 +: CntLoW];
+  assign cr_lo[12*CntLoW +: CntLoW] = cnt_core_i[32*4 +: CntLoW];
+  assign cr_lo[13*CntLoW +: CntLoW] = cnt_core_i[32*5 +: CntLoW];
+  // The framer restarts its counters the clock after fclr, the core two
+  // clocks after clear_q: the marks are held over both.
+  assign cr_clr = {{5{clear_q || clr_dly_q != 2'b00}}, {9{fclr || fclr_dly_q != 2'b00}}};
+  // A REG_DATA or COUNTERS item waits in PItem until its count is read.
+  assign cr_req = st_q == PItem && addr_q[8] && cram && !cr_ok_q && !cr_busy_q;
+
+  spl_link_cnt_ram #(
+    .NSrc (14),
+    .LoW  (CntLoW)
+  ) u_cnt_ram (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .lo_i       (cr_lo),
+    .clr_i      (cr_clr),
+    .rd_req_i   (cr_req),
+    .rd_slot_i  (cslot),
+    .rd_ack_o   (cr_ack),
+    .rd_valid_o (cr_valid),
+    .rd_data_o  (cr_data)
+  );
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cr_busy_q <= 1'b0;
+      cr_ok_q   <= 1'b0;
+    end else begin
+      cr_busy_q <= cr_ack || (cr_busy_q && !cr_valid);
+      // The item that used the count moves addr_q on.
+      cr_ok_q   <= (cr_ok_q || cr_valid) && !(st_q == PItem && ld);
+    end
+  end
+
   assign fb0 = {cnt_framer_i[32*8], cnt_framer_i[32*5], cnt_framer_i[32*4],
                 cnt_framer_i[32*3], cnt_framer_i[32*2], cnt_framer_i[32*1]};
 
@@ -1131,6 +1203,10 @@ module spl_link_ctrl #(
       drop_q   <= 1'b0;
       fb0_q    <= '0;
       cnt_nz_q <= 1'b0;
+      clr_dly_q  <= '0;
+      fclr_dly_q <= '0;
+      cb0_q      <= '0;
+      core_nz_q  <= 1'b0;
     end else begin
       if (tx_take) begin
         pos_q <= tx_last_o ? 2'd0 : (pos_q == 2'd2 ? 2'd2 : pos_q + 2'd1);
@@ -1144,8 +1220,14 @@ module spl_link_ctrl #(
       fb0_q    <= fclr ? 6'h0 : fb0;
       cnt_nz_q <= !fclr && (cnt_nz_q || fb0 != fb0_q
                             || c_seq_add != 8'd0 || c_mal_add || c_bad_add || uart_err_i);
-      drop_q   <= cnt_nz_q
-                  || cnt_core_i[32*0 +: 32] != '0 || cnt_core_i[32*1 +: 32] != '0;
+      // The core zeroes its counters two clocks after clear_q: toggles
+      // until then are not counts.
+      clr_dly_q  <= {clr_dly_q[0], clear_q};
+      fclr_dly_q <= {fclr_dly_q[0], fclr};
+      cb0_q      <= cb0;
+      core_nz_q  <= !(clear_q || clr_dly_q != 2'b00) && (core_nz_q || cb0 != cb0_q);
+      drop_q     <= cnt_nz_q || core_nz_q
+                    || (!(clear_q || clr_dly_q != 2'b00) && cb0 != cb0_q);
     end
   end
 

@@ -1,0 +1,121 @@
+// Event counters kept in block RAM (docs/link.md 4.1).
+//
+// Each source is a counter of its own that only has to keep its low LoW
+// bits (the synthesiser removes the rest when nothing else reads them):
+// the true count modulo 2^LoW. The RAM holds every source's full 32-bit
+// count as of its last visit. A scanner visits one source a clock, in
+// turn: new = {old[31:LoW] + (lo < old[LoW-1:0]), lo}, the carry being a
+// wrap of the source's low bits since the visit before. That is exact as
+// long as a source advances by less than 2^LoW between two visits of it
+// (NSrc clocks, plus one per read the link makes meanwhile): for a source
+// that counts at most one a clock, 2^LoW > 2 * NSrc is ample; one that adds
+// up to B at once needs 2^LoW > B + 2 * NSrc * (its rate per clock).
+//
+// A source whose counter restarts from 0 raises its clr_i bit until its
+// counter is 0 plus what it counted since: visits while the bit is high,
+// and the first after, write {0, lo}. The RAM is not reset; after reset
+// every source is marked so. A read while a source's clr_i is high
+// returns {0, lo} whether or not the source has restarted yet: read a
+// source only once its restart is done.
+//
+// Reads: rd_req_i (held) asks for slot rd_slot_i's count; rd_ack_o takes
+// the request, rd_valid_o comes two clocks later with rd_data_o, which
+// holds until the next read. A read visits the slot out of turn but does
+// not write, so it cannot race the scanner's write of the same slot; a
+// read of the slot being written this clock waits a clock.
+module spl_link_cnt_ram #(
+  parameter int NSrc = 14,
+  parameter int LoW  = 6,
+  localparam int SlotW = $clog2(NSrc)
+) (
+  input  logic                clk_i,
+  input  logic                rst_ni,
+
+  input  logic [NSrc*LoW-1:0] lo_i,       // low bits of source s at [s*LoW +: LoW]
+  input  logic [NSrc-1:0]     clr_i,      // source s restarts from 0
+
+  input  logic                rd_req_i,
+  input  logic [SlotW-1:0]    rd_slot_i,
+  output logic                rd_ack_o,
+  output logic                rd_valid_o,
+  output logic [31:0]         rd_data_o
+);
+
+  localparam int HiW = 32 - LoW;
+
+  logic [SlotW-1:0] scan_q, raddr;
+  logic [SlotW-1:0] c_slot_q;      // the slot whose RAM word shows now
+  logic             c_valid_q;
+  logic             c_forced_q;    // it was a read's visit
+  logic [NSrc-1:0]  mark_q;        // next visit writes {0, lo}
+  logic [31:0]      rdata, nv;
+  logic [LoW-1:0]   lo;
+  logic             mark;
+  logic             we;
+  logic             rv_q;
+  logic [31:0]      rd_q;
+
+  assign we       = c_valid_q && !c_forced_q;
+  assign rd_ack_o = rd_req_i && !(we && c_slot_q == rd_slot_i);
+  assign raddr    = rd_ack_o ? rd_slot_i : scan_q;
+
+  spl_ram_1r1w #(
+    .Width (32),
+    .Depth (2 ** SlotW)
+  ) u_ram (
+    .clk_i   (clk_i),
+    .we_i    (we),
+    .waddr_i (c_slot_q),
+    .wdata_i (nv),
+    .re_i    (1'b1),
+    .raddr_i (raddr),
+    .rdata_o (rdata)
+  );
+
+  always_comb begin
+    lo   = '0;
+    mark = 1'b0;
+    for (int i = 0; i < NSrc; i++) begin
+      if (c_slot_q == SlotW'(i)) begin
+        lo   = lo_i[i*LoW +: LoW];
+        mark = mark_q[i];
+      end
+    end
+    nv = mark ? {HiW'(0), lo}
+              : {rdata[31:LoW] + HiW'(lo < rdata[LoW-1:0]), lo};
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      scan_q     <= '0;
+      c_slot_q   <= '0;
+      c_valid_q  <= 1'b0;
+      c_forced_q <= 1'b0;
+      mark_q     <= '1;
+      rv_q       <= 1'b0;
+      rd_q       <= '0;
+    end else begin
+      c_slot_q   <= raddr;
+      c_valid_q  <= 1'b1;
+      c_forced_q <= rd_ack_o;
+      if (!rd_ack_o) begin
+        scan_q <= scan_q == SlotW'(NSrc - 1) ? '0 : scan_q + SlotW'(1);
+      end
+      for (int i = 0; i < NSrc; i++) begin
+        if (clr_i[i]) begin
+          mark_q[i] <= 1'b1;
+        end else if (we && c_slot_q == SlotW'(i)) begin
+          mark_q[i] <= 1'b0;
+        end
+      end
+      rv_q <= c_valid_q && c_forced_q;
+      if (c_valid_q && c_forced_q) begin
+        rd_q <= nv;
+      end
+    end
+  end
+
+  assign rd_valid_o = rv_q;
+  assign rd_data_o  = rd_q;
+
+endmodule
