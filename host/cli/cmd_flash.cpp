@@ -21,7 +21,7 @@ namespace spikelink::cli {
 int cmd_flash(const std::vector<std::string>& args, const Common& common) {
   po::options_description opts("spikelink flash options");
   std::string file, device, board_name, board_file;
-  double freq = 15e6;
+  double freq = 30e6;
   opts.add_options()("help,h", "show this help")
       ("image", po::value(&file), "the image to write (spikelink image pack)")
       ("device,d", po::value(&device), "device URI (default: the only board on USB, else sim://)")
@@ -31,7 +31,7 @@ int cmd_flash(const std::vector<std::string>& args, const Common& common) {
       ("dry-run", "read the flash and show what would be erased and written; change nothing")
       ("unprotect", "clear the flash's write-protection bits if they cover the image")
       ("no-reboot", "leave the FPGA held in reset afterwards (CRESET_B low)")
-      ("freq", po::value(&freq), "SPI clock in Hz (default 15e6; the MPSSE makes 30e6/n)");
+      ("freq", po::value(&freq), "SPI clock in Hz (default 30e6, the MPSSE's fastest; it makes 30e6/n)");
   po::positional_options_description pos;
   pos.add("image", 1);
   po::variables_map vm;

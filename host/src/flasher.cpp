@@ -442,23 +442,42 @@ Report write_image(usb::Device& dev, const BoardDescription& board, std::span<co
       programmed += n * page;
       s.report(Phase::kProgram, programmed, total);
     }
-    // Verify everything but the first page before the first page goes in.
+    // Verify what was erased or programmed, but the first page, before the
+    // first page goes in. (Pages neither erased nor programmed were compared
+    // when the flash was read for the plan.)
     if (opt.verify) {
+      const std::size_t npages = (want.size() + page - 1) / page;
+      std::vector<bool> touched(npages, false);
+      for (const auto& e : plan.erases)
+        for (std::size_t a = e.addr - off; a < e.addr - off + e.bytes && a / page < npages; a += page) touched[a / page] = true;
+      for (const auto a : plan.pages) touched[(a - off) / page] = true;
+      touched[0] = false;
+      std::size_t total_v = 0;
+      for (std::size_t i = 0; i < npages; ++i)
+        if (touched[i]) total_v += std::min(page, want.size() - i * page);
       std::size_t vdone = 0;
-      const auto first = std::min(page, want.size());
-      const auto back = s.read(off + static_cast<std::uint32_t>(first), want.size() - first, Phase::kVerify, vdone,
-                               want.size());
-      for (std::size_t i = 0; i < back.size(); ++i) {
-        if (back[i] != want[first + i]) {
-          std::size_t bad = 0;
-          for (std::size_t k = i; k < back.size(); ++k) bad += back[k] != want[first + k];
-          throw Error(Error::Kind::kVerify,
-                      fmt::format("verify failed at flash address {:#x}: wrote {:02X}, read {:02X} ({} bytes differ); "
-                                  "the first page was not written, so the board will not boot this image",
-                                  off + first + i, want[first + i], back[i], bad));
+      for (std::size_t i = 1; i < npages;) {
+        if (!touched[i]) {
+          ++i;
+          continue;
         }
+        std::size_t end = i;
+        while (end < npages && touched[end]) ++end;
+        const std::size_t first = i * page, len = std::min(end * page, want.size()) - first;
+        const auto back = s.read(off + static_cast<std::uint32_t>(first), len, Phase::kVerify, vdone, total_v);
+        for (std::size_t k = 0; k < len; ++k) {
+          if (back[k] == want[first + k]) continue;
+          std::size_t bad = 0;
+          for (std::size_t m = k; m < len; ++m) bad += back[m] != want[first + m];
+          throw Error(Error::Kind::kVerify,
+                      fmt::format("verify failed at flash address {:#x}: wrote {:02X}, read {:02X} ({} bytes differ "
+                                  "in this range); the first page was not written, so the board will not boot this "
+                                  "image",
+                                  off + first + k, want[first + k], back[k], bad));
+        }
+        rep.bytes_verified += len;
+        i = end;
       }
-      rep.bytes_verified += back.size();
     }
     if (!plan.pages.empty() && plan.pages.back() == off) {
       program_one_polled(off);

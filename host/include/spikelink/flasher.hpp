@@ -65,7 +65,7 @@ struct Options {
   bool dry_run = false;     // read and plan only: nothing is erased or written
   bool unprotect = false;   // clear the status register's protection bits when they cover the image
   bool reboot = true;       // release CRESET_B at the end and check CDONE
-  double sck_hz = 15e6;     // the flash's SPI clock (rounded down to what the MPSSE makes)
+  double sck_hz = 30e6;     // the flash's SPI clock (rounded down to what the MPSSE makes)
   std::size_t pages_per_batch = 16;  // page programs per USB transfer
   std::function<void(const Progress&)> progress;
 };
