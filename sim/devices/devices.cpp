@@ -2,9 +2,18 @@
 // the FT2232H model, so everything above usb::Device is the same for all.
 #include "devices/devices.hpp"
 
-#include <cstdlib>
-#include <stdexcept>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "flash/spi_nor_flash.hpp"
 #include "ftdi/ft2232h_model.hpp"
 #include "model/model_board.hpp"
 #include "spikelink/tcp_device.hpp"
@@ -36,18 +45,103 @@ void only_keys(const DeviceUri& u, std::initializer_list<const char*> keys) {
   }
 }
 
+// The flash of sim://?flash=PATH and model://?flash=PATH: the file holds the
+// whole array. A missing file is created erased; a shorter one (an image
+// file, say) is the start of the array and is padded with 0xFF to the full
+// size, so that writing a later range never leaves a hole of zeros. Every
+// range an operation changes is written back at once, so the next process
+// boots from what this one flashed.
+std::unique_ptr<sim::SpiNorFlash> file_flash(const std::string& scheme, const std::string& path) {
+  auto flash = std::make_unique<sim::SpiNorFlash>();
+  const auto fail = [&](const std::string& what) {
+    return BoardError(BoardError::Kind::kUsage,
+                      scheme + "://: flash file '" + path + "': " + what + ": " + std::strerror(errno));
+  };
+  const int raw = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (raw < 0) throw fail("cannot open or create it");
+  auto fd = std::shared_ptr<int>(new int(raw), [](int* p) {
+    ::close(*p);
+    delete p;
+  });
+  struct stat st {};
+  if (::fstat(raw, &st) != 0) throw fail("cannot stat it");
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size > flash->size()) {
+    errno = EFBIG;
+    throw fail("it holds " + std::to_string(size) + " bytes, more than the " + std::to_string(flash->size()) +
+               "-byte flash (" + flash->part().name + ")");
+  }
+  std::vector<std::uint8_t> bytes(flash->size(), 0xFF);
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(raw, bytes.data() + got, size - got, static_cast<off_t>(got));
+    if (n <= 0) throw fail("cannot read it");
+    got += static_cast<std::size_t>(n);
+  }
+  flash->backdoor_write(0, bytes);
+  const auto write_back = [fd, f = flash.get(), path](std::size_t offset, std::size_t length) {
+    const std::span<const std::uint8_t> c = f->contents();
+    std::size_t done = 0;
+    while (done < length) {
+      const ssize_t n = ::pwrite(*fd, c.data() + offset + done, length - done, static_cast<off_t>(offset + done));
+      if (n <= 0) throw std::runtime_error("flash file '" + path + "': write failed: " + std::strerror(errno));
+      done += static_cast<std::size_t>(n);
+    }
+  };
+  if (size < flash->size()) write_back(size, flash->size() - size);
+  flash->set_change_observer(write_back);
+  return flash;
+}
+
+// Sets the identity and flash fields of the RTL board's options where this
+// build's RtlBoardOptions has them (they arrive with the gateware's boot
+// loader, sim/board).
+template <class O>
+void boot_options(O& o, const sim::BootImage* image, sim::SpiNorFlash* flash) {
+  if constexpr (requires { o.flash; }) o.flash = flash;
+  if constexpr (requires { o.identity.board_id; }) {
+    if (image != nullptr) {
+      o.identity.board_id = image->board_id;
+      o.identity.gw_major = image->gw_major;
+      o.identity.gw_minor = image->gw_minor;
+      o.identity.gw_patch = image->gw_patch;
+      o.identity.build_hash = image->source_hash;
+    }
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<usb::Device> open_device(const DeviceUri& u, int usb_interface) {
   if (u.scheme == "model") {
-    only_keys(u, {"clock"});
+    only_keys(u, {"clock", "flash"});
     sim::ModelBoardOptions o;
     o.clock_hz = number(u, "clock", o.clock_hz);
-    return std::make_unique<sim::SimulatedDevice>(std::make_unique<sim::ModelBoard>(o), "MODEL0001");
+    sim::SimulatedFpgaOptions fo;
+    fo.clock_hz = o.clock_hz;
+    const std::string flash_path = u.param("flash");
+    fo.boot_from_flash = !flash_path.empty();
+    // Booting from flash makes a fresh ModelBoard with the image's identity
+    // and feeds it the network blob as the gateware's boot loader does.
+    auto factory = [o](const sim::BootImage* image) -> std::unique_ptr<sim::ChannelPort> {
+      sim::ModelBoardOptions mo = o;
+      if (image != nullptr) {
+        mo.board_id = image->board_id;
+        mo.gw_major = image->gw_major;
+        mo.gw_minor = image->gw_minor;
+        mo.gw_patch = image->gw_patch;
+        mo.build_hash = image->source_hash;
+      }
+      auto board = std::make_unique<sim::ModelBoard>(mo);
+      if (image != nullptr && !image->network.empty()) board->boot_stream(image->network);
+      return board;
+    };
+    return std::make_unique<sim::SimulatedDevice>(fo, factory, "MODEL0001",
+                                                  flash_path.empty() ? nullptr : file_flash(u.scheme, flash_path));
   }
   if (u.scheme == "sim") {
 #ifdef SPIKELINK_HAVE_RTL_BOARD
-    only_keys(u, {"phy", "baud", "clock", "trace"});
+    only_keys(u, {"phy", "baud", "clock", "trace", "flash"});
     sim::RtlBoardOptions o;
     const std::string phy = u.param("phy", "byte");
     if (phy == "uart") {
@@ -62,7 +156,19 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u, int usb_interface) 
     if (o.fst_path.empty()) {
       if (const char* t = std::getenv("SPIKELINK_TRACE")) o.fst_path = t;
     }
-    return std::make_unique<sim::SimulatedDevice>(std::make_unique<sim::RtlBoard>(o), "SIM000001");
+    sim::SimulatedFpgaOptions fo;
+    fo.clock_hz = o.clock_hz;
+    const std::string flash_path = u.param("flash");
+    fo.boot_from_flash = !flash_path.empty();
+    auto flash = flash_path.empty() ? std::make_unique<sim::SpiNorFlash>() : file_flash(u.scheme, flash_path);
+    // The gateware reads its network from the flash itself (its boot
+    // loader); the image gives it its identity.
+    auto factory = [o, f = flash.get()](const sim::BootImage* image) -> std::unique_ptr<sim::ChannelPort> {
+      sim::RtlBoardOptions ro = o;
+      boot_options(ro, image, f);
+      return std::make_unique<sim::RtlBoard>(ro);
+    };
+    return std::make_unique<sim::SimulatedDevice>(fo, factory, "SIM000001", std::move(flash));
 #else
     throw BoardError(BoardError::Kind::kUsage,
                      "sim:// needs the Verilator model, and this build has none (configured with SPIKELINK_RTL=OFF): "

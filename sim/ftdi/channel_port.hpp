@@ -30,3 +30,25 @@ class ChannelPort {
 };
 
 }  // namespace spikelink::sim
+
+namespace spikelink::sim {
+
+class SpiNorFlash;
+
+// The board side of the FT2232H's channel A in MPSSE mode, as the
+// iCEBreaker wires it (docs/usb.md): the SPI flash on ADBUS0..2 and 4, the
+// FPGA's CDONE on ADBUS6 and CRESET_B on ADBUS7. Times are channel A's
+// simulated time in ns.
+class ConfigPort {
+ public:
+  virtual ~ConfigPort() = default;
+  // The flash on the SPI pins; nullptr if there is none.
+  virtual SpiNorFlash* flash() = 0;
+  // CRESET_B's level changed: low holds the FPGA in reset, the rising edge
+  // starts its configuration from flash.
+  virtual void set_creset_b(bool high, std::uint64_t now_ns) = 0;
+  // CDONE's level at `now_ns` (high: configured).
+  virtual bool cdone(std::uint64_t now_ns) const = 0;
+};
+
+}  // namespace spikelink::sim

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <thread>
 
@@ -37,6 +38,12 @@ constexpr std::uint8_t kLineTxEmpty = 0x60;      // THRE | TEMT
 
 constexpr std::uint64_t kMinSlice = 64;
 constexpr std::uint64_t kMaxSlice = 1024;
+
+std::uint8_t reverse_bits(std::uint8_t b) {
+  b = static_cast<std::uint8_t>((b & 0xF0u) >> 4 | (b & 0x0Fu) << 4);
+  b = static_cast<std::uint8_t>((b & 0xCCu) >> 2 | (b & 0x33u) << 2);
+  return static_cast<std::uint8_t>((b & 0xAAu) >> 1 | (b & 0x55u) << 1);
+}
 
 std::string hex2(unsigned v) {
   char s[8];
@@ -74,11 +81,26 @@ double decode_baud(std::uint16_t value, std::uint16_t index) {
   return ref * 8 / (n * 8 + k);
 }
 
+// One IN packet: the two status bytes, then `data_bytes` from the front of
+// `rx`. Both channels packetise through here.
+void write_packet(std::deque<std::uint8_t>& rx, std::span<std::uint8_t> out, std::size_t data_bytes,
+                  std::uint8_t modem, std::uint8_t line) {
+  out[0] = modem;
+  out[1] = line;
+  std::copy_n(rx.begin(), data_bytes, out.begin() + kStatusBytes);
+  rx.erase(rx.begin(), rx.begin() + static_cast<std::ptrdiff_t>(data_bytes));
+}
+
 }  // namespace
 
 Ft2232hModel::Ft2232hModel(ChannelPort& channel_b, std::string serial)
     : port_(channel_b), serial_(std::move(serial)) {
   last_packet_cycle_ = port_.cycles();
+}
+
+Ft2232hModel::Ft2232hModel(ChannelPort& channel_b, ConfigPort& channel_a, std::string serial)
+    : Ft2232hModel(channel_b, std::move(serial)) {
+  config_ = &channel_a;
 }
 
 usb::DeviceInfo Ft2232hModel::info() const {
@@ -141,11 +163,8 @@ std::uint8_t Ft2232hModel::line_status() const {
 }
 
 void Ft2232hModel::emit_packet(std::span<std::uint8_t> out, std::size_t data_bytes) {
-  out[0] = static_cast<std::uint8_t>(kModemLowNibble | modem_inputs_);
-  out[1] = line_status();
+  write_packet(rx_, out, data_bytes, static_cast<std::uint8_t>(kModemLowNibble | modem_inputs_), line_status());
   pending_line_ = 0;
-  std::copy_n(rx_.begin(), data_bytes, out.begin() + kStatusBytes);
-  rx_.erase(rx_.begin(), rx_.begin() + static_cast<std::ptrdiff_t>(data_bytes));
   last_packet_cycle_ = port_.cycles();
   ++counters_.packets;
   if (data_bytes == kPacketData) ++counters_.full_packets;
@@ -156,11 +175,16 @@ void Ft2232hModel::emit_packet(std::span<std::uint8_t> out, std::size_t data_byt
 
 std::size_t Ft2232hModel::bulk_read(std::uint8_t endpoint, std::span<std::uint8_t> buf,
                                     std::chrono::milliseconds /*timeout*/) {
-  if (endpoint == kEpInA) unsupported("channel A is not attached: no bulk transfers on endpoint 0x81");
-  if (endpoint != kEpInB) unsupported("no bulk IN endpoint " + hex2(endpoint) + " (channel B reads 0x83)");
+  if (endpoint != kEpInB && endpoint != kEpInA) {
+    unsupported("no bulk IN endpoint " + hex2(endpoint) + " (channel A reads 0x81, channel B 0x83)");
+  }
   if (buf.empty() || buf.size() % kPacketBytes != 0) {
     throw usb::Error(usb::ErrorKind::kIo, "FT2232H model: bulk_read buffer of " + std::to_string(buf.size()) +
                                               " bytes is not a non-zero multiple of 512");
+  }
+  if (endpoint == kEpInA) {
+    Lock lk = acquire();
+    return a_bulk_read(buf);
   }
   // The latency timer always ends a transfer in simulated time, so a read
   // returns whatever the wall-clock timeout; the timeout is not used.
@@ -203,9 +227,14 @@ std::size_t Ft2232hModel::bulk_read(std::uint8_t endpoint, std::span<std::uint8_
 
 void Ft2232hModel::bulk_write(std::uint8_t endpoint, std::span<const std::uint8_t> data,
                               std::chrono::milliseconds timeout) {
-  if (endpoint == kEpOutA) unsupported("channel A is not attached: no bulk transfers on endpoint 0x02");
-  if (endpoint != kEpOutB) unsupported("no bulk OUT endpoint " + hex2(endpoint) + " (channel B writes 0x04)");
+  if (endpoint != kEpOutB && endpoint != kEpOutA) {
+    unsupported("no bulk OUT endpoint " + hex2(endpoint) + " (channel A writes 0x02, channel B 0x04)");
+  }
   Lock lk = acquire();
+  if (endpoint == kEpOutA) {
+    a_bulk_write(data);
+    return;
+  }
   ++counters_.bulk_writes;
   // A real chip NAKs while its buffer is full and the host gives up after
   // `timeout`; here that is `timeout` of simulated time with no byte taken.
@@ -257,7 +286,15 @@ Ft2232hModel::ChannelState& Ft2232hModel::channel(std::uint16_t index, std::uint
 
 void Ft2232hModel::reset_channel(bool is_b, std::uint16_t what) {
   if (what > 2) unsupported("RESET wValue " + std::to_string(what) + " (0 reset, 1 and 2 purge)");
-  if (!is_b) return;  // channel A has no buffers while it is not attached
+  if (!is_b) {
+    if (what == 0 || what == 1) ca_.pending.clear();
+    if (what == 0 || what == 2) {
+      ca_.rx.clear();
+      ca_.flush = false;
+      ca_.last_packet_ns = ca_.ns;
+    }
+    return;
+  }
   if (what == 0 || what == 1) {
     counters_.purged_to_board += tx_.size();
     tx_.clear();
@@ -329,6 +366,13 @@ void Ft2232hModel::control_out(std::uint8_t request, std::uint16_t value, std::u
       }
       ch.bitmode = mode;
       ch.pin_mask = static_cast<std::uint8_t>(value & 0xFF);
+      if (!is_b) {
+        // MPSSE sets its pins with 0x80/0x82 (the mask is for the bit-bang
+        // modes); entering or leaving it starts with every pin an input.
+        ca_.pending.clear();
+        a_reset_engine();
+        ca_.mpsse.enabled = mode == 0x02;
+      }
       return;
     }
     default:
@@ -408,5 +452,322 @@ void Ft2232hModel::inject_line_status(std::uint8_t bits) {
   Lock lk = acquire();
   pending_line_ |= static_cast<std::uint8_t>(bits & kLineErrors);
 }
+
+// ---- channel A: the MPSSE engine -----------------------------------------
+
+void Ft2232hModel::a_advance(double ns) {
+  ca_.frac_ns += ns;
+  const double whole = std::floor(ca_.frac_ns);
+  ca_.frac_ns -= whole;
+  const auto w = static_cast<std::uint64_t>(whole);
+  ca_.ns += w;
+  if (config_ != nullptr) {
+    if (SpiNorFlash* f = config_->flash()) f->advance_ns(w);
+  }
+}
+
+void Ft2232hModel::a_reset_engine() {
+  MpsseState& m = ca_.mpsse;
+  m.div5 = true;
+  m.divisor = 0;
+  m.sck_hz = 12e6 / 2;
+  m.loopback = false;
+  m.high_value = m.high_direction = 0;
+  a_set_low(0, 0);  // every pin an input: CS and CRESET_B released
+}
+
+void Ft2232hModel::a_set_low(std::uint8_t value, std::uint8_t direction) {
+  ca_.mpsse.low_value = value;
+  ca_.mpsse.low_direction = direction;
+  const bool creset_low = (direction & kPinCreset) != 0 && (value & kPinCreset) == 0;
+  const bool cs_low = (direction & kPinFlashCs) != 0 && (value & kPinFlashCs) == 0;
+  SpiNorFlash* f = config_ != nullptr ? config_->flash() : nullptr;
+  // The model drives the flash's CS only while the FPGA is held in reset:
+  // otherwise the FPGA owns the SPI bus (a_bus counts the conflict).
+  const bool select = f != nullptr && cs_low && creset_low;
+  if (!select && ca_.flash_selected) {
+    f->deselect();
+    ca_.flash_selected = false;
+  }
+  if (creset_low != ca_.creset_low) {
+    ca_.creset_low = creset_low;
+    if (creset_low) ++ca_.counters.creset_pulses;
+    if (config_ != nullptr) config_->set_creset_b(!creset_low, ca_.ns);
+  }
+  if (select && !ca_.flash_selected) {
+    f->select();
+    ca_.flash_selected = true;
+  }
+}
+
+std::uint8_t Ft2232hModel::a_read_low() const {
+  const MpsseState& m = ca_.mpsse;
+  // Inputs: MISO from the flash while it is selected, CDONE from the FPGA;
+  // every other released line reads its pull-up.
+  std::uint8_t in = 0xFF;
+  if (ca_.flash_selected && !ca_.miso) in = static_cast<std::uint8_t>(in & ~kPinMiso);
+  const bool cdone_high = config_ == nullptr || config_->cdone(ca_.ns);
+  if (!cdone_high) in = static_cast<std::uint8_t>(in & ~kPinCdone);
+  return static_cast<std::uint8_t>((m.low_value & m.low_direction) | (in & ~m.low_direction));
+}
+
+// `bits` SCK cycles on the SPI pins: `line` holds the MOSI bits in the order
+// they go out (bit 7 first); returns the MISO bits in the low `bits` bits,
+// the first one highest.
+std::uint8_t Ft2232hModel::a_bus(std::uint8_t line, unsigned bits, bool& conflict) {
+  const MpsseState& m = ca_.mpsse;
+  const auto mask = static_cast<std::uint8_t>(bits >= 8 ? 0xFFu : (1u << bits) - 1u);
+  if ((m.low_direction & kPinMosi) == 0) line = 0xFF;  // a released MOSI reads its pull-up
+  if (m.loopback) return static_cast<std::uint8_t>((line >> (8 - bits)) & mask);
+  SpiNorFlash* f = config_ != nullptr ? config_->flash() : nullptr;
+  const bool cs_low = (m.low_direction & kPinFlashCs) != 0 && (m.low_value & kPinFlashCs) == 0;
+  if (f == nullptr || (m.low_direction & kPinSck) == 0 || !cs_low) return mask;  // nobody drives MISO
+  if (!ca_.flash_selected) {
+    // CS low while CRESET_B is released: the FPGA drives SCK and CS as well,
+    // and what comes back is noise.
+    conflict = true;
+    ca_.garbage ^= ca_.garbage << 13;
+    ca_.garbage ^= ca_.garbage >> 7;
+    ca_.garbage ^= ca_.garbage << 17;
+    return static_cast<std::uint8_t>(ca_.garbage & mask);
+  }
+  const std::uint8_t in = bits >= 8 ? f->transfer(line) : f->transfer_bits(line, bits);
+  ca_.miso = (in & 1u) != 0;
+  return in;
+}
+
+void Ft2232hModel::a_data_command(std::uint8_t op, std::span<const std::uint8_t> cmd, std::size_t n) {
+  MpsseCounters& c = ca_.counters;
+  const bool bit_mode = (op & 0x02) != 0;
+  const bool write = (op & 0x10) != 0;
+  const bool read = (op & 0x20) != 0;
+  const bool lsb = (op & 0x08) != 0;
+  // SPI mode 0: data out on the falling edge (bit 0 set), in on the rising
+  // edge (bit 2 clear). Other edges reach the flash the same here, counted.
+  if ((write && (op & 0x01) == 0) || (read && (op & 0x04) != 0)) ++c.edge_mismatches;
+  const double period_ns = 1e9 / ca_.mpsse.sck_hz;
+  const auto held = static_cast<std::uint8_t>((ca_.mpsse.low_value & kPinMosi) != 0 ? 0xFF : 0x00);
+  bool conflict = false;
+  if (bit_mode) {
+    const auto bits = static_cast<unsigned>(n);
+    const std::uint8_t out = write ? cmd[2] : held;
+    const std::uint8_t in = a_bus(lsb ? reverse_bits(out) : out, bits, conflict);
+    // MSB first: the bits shift in at bit 0; LSB first: at bit 7.
+    if (read) ca_.rx.push_back(lsb ? reverse_bits(in) : in);
+    c.spi_bits += bits;
+    a_advance(period_ns * bits);
+    c.clock_ns += static_cast<std::uint64_t>(period_ns * bits);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint8_t out = write ? cmd[3 + i] : held;
+      const std::uint8_t in = a_bus(lsb ? reverse_bits(out) : out, 8, conflict);
+      if (read) ca_.rx.push_back(lsb ? reverse_bits(in) : in);
+      a_advance(period_ns * 8);  // per byte, so a flash's BUSY can end inside a long read
+    }
+    c.spi_bytes += n;
+    c.clock_ns += static_cast<std::uint64_t>(period_ns * 8 * static_cast<double>(n));
+  }
+  if (conflict) ++c.bus_conflicts;
+}
+
+std::size_t Ft2232hModel::a_execute(std::span<const std::uint8_t> cmd) {
+  MpsseState& m = ca_.mpsse;
+  MpsseCounters& c = ca_.counters;
+  const std::uint8_t op = cmd[0];
+  const auto have = [&](std::size_t k) { return cmd.size() >= k; };
+  const auto bad = [&]() -> std::size_t {
+    ++c.bad_commands;
+    ca_.rx.push_back(0xFA);
+    ca_.rx.push_back(op);
+    return 1;
+  };
+  const auto set_clock = [&] { m.sck_hz = (m.div5 ? 12e6 : 60e6) / (2.0 * (m.divisor + 1)); };
+  if ((op & 0x80) == 0) {
+    // Data shifting: bit 4 write, bit 5 read, bit 1 bits (else bytes),
+    // bit 3 LSB first, bits 0 and 2 the edges. TMS (bit 6) is not modelled.
+    if ((op & 0x40) != 0 || (op & 0x30) == 0) return bad();
+    const std::size_t data = (op & 0x10) != 0 ? 1 : 0;
+    if ((op & 0x02) != 0) {
+      if (!have(2 + data)) return 0;
+      ++c.commands;
+      a_data_command(op, cmd, std::size_t{cmd[1]} + 1u);
+      return 2 + data;
+    }
+    if (!have(3)) return 0;
+    const std::size_t n = (std::size_t{cmd[1]} | std::size_t{cmd[2]} << 8) + 1;
+    const std::size_t total = 3 + data * n;
+    if (!have(total)) return 0;
+    ++c.commands;
+    a_data_command(op, cmd, n);
+    return total;
+  }
+  switch (op) {
+    case 0x80:
+    case 0x82:
+      if (!have(3)) return 0;
+      ++c.commands;
+      if (op == 0x80) {
+        a_set_low(cmd[1], cmd[2]);
+      } else {
+        m.high_value = cmd[1];
+        m.high_direction = cmd[2];
+      }
+      return 3;
+    case 0x81:
+      ++c.commands;
+      ca_.rx.push_back(a_read_low());
+      return 1;
+    case 0x83:  // nothing is wired to ACBUS: released lines read their pull-ups
+      ++c.commands;
+      ca_.rx.push_back(static_cast<std::uint8_t>((m.high_value & m.high_direction) | ~m.high_direction));
+      return 1;
+    case 0x84:
+    case 0x85:
+      ++c.commands;
+      m.loopback = op == 0x84;
+      return 1;
+    case 0x86:
+      if (!have(3)) return 0;
+      ++c.commands;
+      m.divisor = static_cast<std::uint16_t>(cmd[1] | cmd[2] << 8);
+      set_clock();
+      return 3;
+    case 0x87:
+      ++c.commands;
+      ca_.flush = true;
+      return 1;
+    case 0x8A:
+    case 0x8B:
+      ++c.commands;
+      m.div5 = op == 0x8B;
+      set_clock();
+      return 1;
+    case 0x8C:  // three-phase clocking on / off, adaptive clocking on / off:
+    case 0x8D:  // accepted, no effect on SPI mode 0 here
+    case 0x96:
+    case 0x97:
+      ++c.commands;
+      return 1;
+    case 0x8E:
+    case 0x8F: {
+      const std::size_t len = op == 0x8E ? 2 : 3;
+      if (!have(len)) return 0;
+      ++c.commands;
+      const std::uint64_t bits =
+          op == 0x8E ? std::uint64_t{cmd[1]} + 1 : (std::uint64_t{cmd[1]} | std::uint64_t{cmd[2]} << 8) * 8 + 8;
+      if (ca_.flash_selected) {  // a selected flash sees the clocks (MOSI held)
+        const auto held = static_cast<std::uint8_t>((m.low_value & kPinMosi) != 0 ? 0xFF : 0x00);
+        bool conflict = false;
+        for (std::uint64_t left = bits; left > 0;) {
+          const auto k = static_cast<unsigned>(std::min<std::uint64_t>(left, 8));
+          a_bus(held, k, conflict);
+          left -= k;
+        }
+      }
+      c.clock_only_bits += bits;
+      const double ns = 1e9 / m.sck_hz * static_cast<double>(bits);
+      a_advance(ns);
+      c.clock_ns += static_cast<std::uint64_t>(ns);
+      return len;
+    }
+    default:
+      return bad();
+  }
+}
+
+void Ft2232hModel::a_bulk_write(std::span<const std::uint8_t> data) {
+  MpsseCounters& c = ca_.counters;
+  ++c.bulk_writes;
+  c.bytes_from_host += data.size();
+  a_advance(static_cast<double>(kUsbTransferNs));
+  c.usb_ns += kUsbTransferNs;
+  if (!ca_.mpsse.enabled) {
+    c.dropped_not_mpsse += data.size();  // no UART or FIFO is attached to channel A
+    return;
+  }
+  // The engine parses a stream: a command may straddle two transfers.
+  ca_.pending.insert(ca_.pending.end(), data.begin(), data.end());
+  std::size_t off = 0;
+  while (off < ca_.pending.size()) {
+    const std::size_t used = a_execute(std::span<const std::uint8_t>(ca_.pending).subspan(off));
+    if (used == 0) break;
+    off += used;
+  }
+  ca_.pending.erase(ca_.pending.begin(), ca_.pending.begin() + static_cast<std::ptrdiff_t>(off));
+}
+
+std::size_t Ft2232hModel::a_bulk_read(std::span<std::uint8_t> buf) {
+  MpsseCounters& c = ca_.counters;
+  ++c.bulk_reads;
+  // The chip sends at once what SEND_IMMEDIATE asked for or what fills a
+  // packet; anything else waits for the latency timer.
+  const bool now = !ca_.rx.empty() && (ca_.flush || ca_.rx.size() >= kPacketData);
+  if (!now) {
+    const std::uint64_t deadline = ca_.last_packet_ns + std::uint64_t{a_.latency_ms} * 1'000'000;
+    if (ca_.ns < deadline) a_advance(static_cast<double>(deadline - ca_.ns));
+    ++c.latency_flushes;
+  }
+  if (!ca_.rx.empty()) {
+    a_advance(static_cast<double>(kUsbTransferNs));
+    c.usb_ns += kUsbTransferNs;
+    ++c.data_reads;
+  }
+  const auto modem = kModemLowNibble;
+  const auto line = kLineTxEmpty;
+  std::size_t n = 0;
+  while (ca_.rx.size() >= kPacketData && n < buf.size()) {
+    write_packet(ca_.rx, buf.subspan(n, kPacketBytes), kPacketData, modem, line);
+    n += kPacketBytes;
+    ++c.packets;
+    c.bytes_to_host += kPacketData;
+  }
+  if (n < buf.size() && (n == 0 || !ca_.rx.empty())) {
+    const std::size_t k = ca_.rx.size();  // < kPacketData here
+    write_packet(ca_.rx, buf.subspan(n, kPacketBytes), k, modem, line);
+    n += kStatusBytes + k;
+    ++c.packets;
+    if (k == 0) ++c.status_only_packets;
+    c.bytes_to_host += k;
+  }
+  if (ca_.rx.empty()) ca_.flush = false;
+  ca_.last_packet_ns = ca_.ns;
+  return n;
+}
+
+std::uint64_t Ft2232hModel::channel_a_ns() const {
+  Lock lk = acquire();
+  return ca_.ns;
+}
+
+Ft2232hModel::MpsseCounters Ft2232hModel::channel_a_counters() const {
+  Lock lk = acquire();
+  return ca_.counters;
+}
+
+Ft2232hModel::MpsseState Ft2232hModel::mpsse_state() const {
+  Lock lk = acquire();
+  return ca_.mpsse;
+}
+
+void Ft2232hModel::advance_channel_a(std::uint64_t ns) {
+  Lock lk = acquire();
+  a_advance(static_cast<double>(ns));
+}
+
+bool Ft2232hModel::cdone() const {
+  Lock lk = acquire();
+  return config_ != nullptr && config_->cdone(ca_.ns);
+}
+
+// ---- SimulatedDevice -----------------------------------------------------
+
+SimulatedDevice::SimulatedDevice(std::unique_ptr<ChannelPort> port, std::string serial)
+    : flash_(std::make_unique<SpiNorFlash>()), fpga_(std::move(port), *flash_), ftdi_(fpga_, fpga_, std::move(serial)) {}
+
+SimulatedDevice::SimulatedDevice(SimulatedFpgaOptions options, SimulatedFpga::Factory factory, std::string serial,
+                                 std::unique_ptr<SpiNorFlash> flash)
+    : flash_(flash ? std::move(flash) : std::make_unique<SpiNorFlash>()),
+      fpga_(options, std::move(factory), *flash_),
+      ftdi_(fpga_, fpga_, std::move(serial)) {}
 
 }  // namespace spikelink::sim

@@ -17,7 +17,9 @@
 #include <memory>
 #include <vector>
 
+#include "flash/spi_nor_flash.hpp"
 #include "ftdi/channel_port.hpp"
+#include "ftdi/simulated_fpga.hpp"
 #include "spikelink/usb.hpp"
 
 namespace spikelink::sim {
@@ -61,7 +63,54 @@ class Ft2232hModel : public usb::Device {
     std::uint16_t event_char = 0; // SET_EVENT_CHAR wValue: char, bit 8 enable
   };
 
+  // Channel A's MPSSE engine (docs/usb.md "Channel A: the MPSSE engine").
+  // Every bulk transfer on channel A that moves data costs one high-speed
+  // microframe of channel-A time: a host's write-then-read round trip is
+  // at least two.
+  static constexpr std::uint64_t kUsbTransferNs = 125'000;
+  // iCEBreaker pins on ADBUS.
+  static constexpr std::uint8_t kPinSck = 0x01;
+  static constexpr std::uint8_t kPinMosi = 0x02;
+  static constexpr std::uint8_t kPinMiso = 0x04;
+  static constexpr std::uint8_t kPinFlashCs = 0x10;
+  static constexpr std::uint8_t kPinCdone = 0x40;
+  static constexpr std::uint8_t kPinCreset = 0x80;
+
+  struct MpsseCounters {
+    std::uint64_t bulk_writes = 0;         // bulk OUT transfers on channel A
+    std::uint64_t bulk_reads = 0;          // bulk IN transfers on channel A
+    std::uint64_t data_reads = 0;          // ... of them that carried data
+    std::uint64_t bytes_from_host = 0;
+    std::uint64_t bytes_to_host = 0;       // answer bytes, status bytes not counted
+    std::uint64_t packets = 0;
+    std::uint64_t status_only_packets = 0;
+    std::uint64_t latency_flushes = 0;     // reads that waited for the latency timer
+    std::uint64_t commands = 0;            // MPSSE opcodes executed
+    std::uint64_t bad_commands = 0;        // answered FA <op>
+    std::uint64_t spi_bytes = 0;           // bytes clocked by data commands
+    std::uint64_t spi_bits = 0;            // bits clocked by bit commands
+    std::uint64_t clock_only_bits = 0;     // 0x8E / 0x8F
+    std::uint64_t edge_mismatches = 0;     // data commands not in SPI mode 0 (0x10, 0x30, 0x24, ...)
+    std::uint64_t bus_conflicts = 0;       // data commands with flash CS low while CRESET_B was released
+    std::uint64_t creset_pulses = 0;       // CRESET_B driven low
+    std::uint64_t dropped_not_mpsse = 0;   // bytes written while channel A was not in MPSSE mode
+    std::uint64_t usb_ns = 0;              // channel-A time spent on USB transfer overhead
+    std::uint64_t clock_ns = 0;            // ... clocking SCK
+    std::uint64_t round_trips() const { return bulk_writes + bulk_reads; }
+  };
+  struct MpsseState {
+    bool enabled = false;  // SET_BITMODE 0x02
+    bool div5 = true;      // 12 MHz base clock (0x8B), the chip's default
+    std::uint16_t divisor = 0;
+    double sck_hz = 6e6;
+    std::uint8_t low_value = 0, low_direction = 0;   // ADBUS
+    std::uint8_t high_value = 0, high_direction = 0; // ACBUS
+    bool loopback = false;
+  };
+
   explicit Ft2232hModel(ChannelPort& channel_b, std::string serial = "SIM000001");
+  // Channel A's pins reach `channel_a` (flash, CRESET_B, CDONE).
+  Ft2232hModel(ChannelPort& channel_b, ConfigPort& channel_a, std::string serial = "SIM000001");
 
   usb::DeviceInfo info() const override;
   void control_out(std::uint8_t request, std::uint16_t value, std::uint16_t index,
@@ -92,7 +141,50 @@ class Ft2232hModel : public usb::Device {
   // next IN packet, as the UART would report them.
   void inject_line_status(std::uint8_t bits);
 
+  // Channel A: simulated time (ns since construction), counters, engine state.
+  std::uint64_t channel_a_ns() const;
+  MpsseCounters channel_a_counters() const;
+  MpsseState mpsse_state() const;
+  // Lets `ns` of channel-A time pass with no transfer (a flash operation's
+  // BUSY time runs out, the FPGA configures).
+  void advance_channel_a(std::uint64_t ns);
+  // CDONE as channel A would read it now (0x81 bit 6 with ADBUS6 an input).
+  bool cdone() const;
+  // Runs `f` holding the model's lock (inspecting the boards and the flash
+  // while another thread may be in a transfer).
+  template <class F>
+  decltype(auto) locked(F&& f) const {
+    Lock lk = acquire();
+    return f();
+  }
+
  private:
+  struct ChannelA {
+    MpsseState mpsse{};
+    std::vector<std::uint8_t> pending;  // host bytes not yet a whole command
+    std::deque<std::uint8_t> rx;        // answers for the host
+    bool flush = false;                 // SEND_IMMEDIATE: send what is there at the next read
+    std::uint64_t ns = 0;
+    double frac_ns = 0;
+    std::uint64_t last_packet_ns = 0;
+    bool flash_selected = false;        // the model has CS low on the flash
+    bool creset_low = false;
+    bool miso = true;                   // last level seen on ADBUS2
+    std::uint64_t garbage = 0x2545F4914F6CDD1Dull;  // what a bus conflict reads
+    MpsseCounters counters{};
+  };
+  void a_advance(double ns);
+  void a_bulk_write(std::span<const std::uint8_t> data);
+  std::size_t a_bulk_read(std::span<std::uint8_t> buf);
+  std::size_t a_execute(std::span<const std::uint8_t> cmd);  // bytes used; 0: incomplete
+  void a_data_command(std::uint8_t op, std::span<const std::uint8_t> cmd, std::size_t n);
+  std::uint8_t a_bus(std::uint8_t mosi, unsigned bits, bool& conflict);
+  void a_set_low(std::uint8_t value, std::uint8_t direction);
+  std::uint8_t a_read_low() const;
+  void a_reset_engine();
+  ConfigPort* config_ = nullptr;
+  ChannelA ca_{};
+
   using Lock = std::unique_lock<std::mutex>;
   Lock acquire() const;
   void let_waiters_in() const;
@@ -124,12 +216,19 @@ class Ft2232hModel : public usb::Device {
   Counters counters_{};
 };
 
-// The FT2232H model together with the board on its channel B, owned as one
-// usb::Device: what sim://, model:// and the tests open.
+// The FT2232H model together with the simulated FPGA (the board on its
+// channel B) and the SPI flash on its channel A, owned as one usb::Device:
+// what sim://, model:// and the tests open. docs/sim-flash.md.
 class SimulatedDevice final : public usb::Device {
  public:
-  explicit SimulatedDevice(std::unique_ptr<ChannelPort> port, std::string serial = "SIM000001")
-      : port_(std::move(port)), ftdi_(*port_, std::move(serial)) {}
+  // A fixed board, configured at power-on; CRESET_B stops it and, if the
+  // flash then holds a valid image, starts the same board again.
+  explicit SimulatedDevice(std::unique_ptr<ChannelPort> port, std::string serial = "SIM000001");
+  // The FPGA makes a fresh board with `factory` each time it configures
+  // (options.boot_from_flash: from the flash at power-on, else the build's
+  // own gateware). `flash` defaults to an erased W25Q128JV.
+  SimulatedDevice(SimulatedFpgaOptions options, SimulatedFpga::Factory factory, std::string serial,
+                  std::unique_ptr<SpiNorFlash> flash = nullptr);
   usb::DeviceInfo info() const override { return ftdi_.info(); }
   void control_out(std::uint8_t r, std::uint16_t v, std::uint16_t i, std::span<const std::uint8_t> d) override {
     ftdi_.control_out(r, v, i, d);
@@ -145,9 +244,25 @@ class SimulatedDevice final : public usb::Device {
   }
   // Simulated time and the chip's counters (benchmarks, diagnostics).
   const Ft2232hModel& model() const { return ftdi_; }
+  Ft2232hModel& model() { return ftdi_; }
+
+  // The flash on channel A. Use it between transfers (or in model().locked()).
+  SpiNorFlash& flash() { return *flash_; }
+  // CDONE at channel A's time.
+  bool cdone() const { return ftdi_.cdone(); }
+  // Why the FPGA did (or did not) configure, the last time it tried.
+  std::string boot_diagnostic() const {
+    return ftdi_.locked([&] { return fpga_.diagnostic(); });
+  }
+  SimulatedFpga::Status fpga_status() const {
+    return ftdi_.locked([&] { return fpga_.status(); });
+  }
+  std::uint64_t channel_a_ns() const { return ftdi_.channel_a_ns(); }
+  Ft2232hModel::MpsseCounters channel_a_counters() const { return ftdi_.channel_a_counters(); }
 
  private:
-  std::unique_ptr<ChannelPort> port_;
+  std::unique_ptr<SpiNorFlash> flash_;
+  SimulatedFpga fpga_;
   Ft2232hModel ftdi_;
 };
 

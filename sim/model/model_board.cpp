@@ -509,6 +509,20 @@ void ModelBoard::on_counters_req(const Frame& f) {
   send(reply);
 }
 
+void ModelBoard::boot_stream(std::span<const std::uint8_t> blob) {
+  std::deque<std::uint8_t> in(blob.begin(), blob.end());
+  std::vector<std::uint8_t> replies;
+  // A blob that starts real-time mode keeps the core busy for ever: stop
+  // when the bytes are in and the replies out, whatever the core does.
+  for (int slice = 0; slice < 100'000 && (!in.empty() || held_ || !txq_.empty()); ++slice) {
+    run(1024, in, replies);
+    replies.clear();
+  }
+  expected_seq_.reset();
+  last_seq_.reset();
+  unreported_since_.reset();
+}
+
 void ModelBoard::reset(bool counters_too) {
   close_batch();
   real_time_ = false;

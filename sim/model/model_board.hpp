@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "ftdi/channel_port.hpp"
@@ -79,6 +80,12 @@ class ModelBoard : public ChannelPort {
   void run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board,
            std::vector<std::uint8_t>& from_board) override;
   std::uint64_t cycles() const override { return now_; }
+
+  // The gateware's boot loader (docs/image-format.md §3): the network
+  // blob's frames enter the receive path as if the host had sent them, their
+  // replies are dropped, and then the link forgets the sequence number it
+  // expects, so the host's first frame starts a new sequence.
+  void boot_stream(std::span<const std::uint8_t> blob);
 
   // Inspection (tests, the sim server's diagnostics).
   const model::Core& core() const { return core_; }
