@@ -49,6 +49,9 @@ class ConfigPort {
   virtual void set_creset_b(bool high, std::uint64_t now_ns) = 0;
   // CDONE's level at `now_ns` (high: configured).
   virtual bool cdone(std::uint64_t now_ns) const = 0;
+  // Channel A's time moved on to `now_ns` (a configuration in progress may
+  // end on this clock before it ends on channel B's).
+  virtual void channel_a_time(std::uint64_t /*now_ns*/) {}
 };
 
 }  // namespace spikelink::sim

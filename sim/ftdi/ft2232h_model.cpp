@@ -463,6 +463,7 @@ void Ft2232hModel::a_advance(double ns) {
   ca_.ns += w;
   if (config_ != nullptr) {
     if (SpiNorFlash* f = config_->flash()) f->advance_ns(w);
+    config_->channel_a_time(ca_.ns);
   }
 }
 

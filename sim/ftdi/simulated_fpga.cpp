@@ -65,7 +65,7 @@ void SimulatedFpga::run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board
       stopped(take);
       cycles -= take;
       config_cycles_left_ -= take;
-      if (config_cycles_left_ == 0) status_.state = status_.image_valid ? State::kUser : State::kUnconfigured;
+      if (config_cycles_left_ == 0) configured();
       continue;
     }
     if (status_.state == State::kUser && board_) {
@@ -78,7 +78,24 @@ void SimulatedFpga::run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board
   }
 }
 
+// The configuration takes its time on both clocks: channel A's (CDONE,
+// which the host polls) and channel B's (the board's clocks). Whichever
+// gets there first ends it on both, so a host that saw CDONE high talks to
+// a running board, and a board that runs shows CDONE high.
+void SimulatedFpga::configured() {
+  if (status_.state != State::kConfiguring) return;
+  config_cycles_left_ = 0;
+  cdone_at_ns_ = std::min(cdone_at_ns_, a_now_ns_);
+  status_.state = status_.image_valid ? State::kUser : State::kUnconfigured;
+}
+
+void SimulatedFpga::channel_a_time(std::uint64_t now_ns) {
+  a_now_ns_ = now_ns;
+  if (status_.state == State::kConfiguring && now_ns >= cdone_at_ns_) configured();
+}
+
 void SimulatedFpga::set_creset_b(bool high, std::uint64_t now_ns) {
+  a_now_ns_ = now_ns;
   if (!high) {
     if (creset_low_) return;
     creset_low_ = true;

@@ -89,6 +89,7 @@ class SimulatedFpga final : public ChannelPort, public ConfigPort {
   SpiNorFlash* flash() override { return &flash_; }
   void set_creset_b(bool high, std::uint64_t now_ns) override;
   bool cdone(std::uint64_t now_ns) const override;
+  void channel_a_time(std::uint64_t now_ns) override;
 
   const std::string& diagnostic() const { return diagnostic_; }
   const Status& status() const { return status_; }
@@ -102,6 +103,7 @@ class SimulatedFpga final : public ChannelPort, public ConfigPort {
 
  private:
   void configure(std::uint64_t now_ns, bool power_on);
+  void configured();  // the configuration time is over on one of the two clocks
 
   SimulatedFpgaOptions opt_;
   Factory factory_;
@@ -111,6 +113,7 @@ class SimulatedFpga final : public ChannelPort, public ConfigPort {
   std::uint64_t cycles_ = 0;
   std::uint64_t config_cycles_left_ = 0;  // channel-B clocks until the board starts
   std::uint64_t cdone_at_ns_ = 0;         // channel-A time CDONE rises
+  std::uint64_t a_now_ns_ = 0;            // channel A's time, last heard
   bool creset_low_ = false;
   std::string diagnostic_;
   Status status_{};
