@@ -459,3 +459,26 @@ TEST_CASE("fpga boot: model://?flash=PATH boots the image's identity and network
   std::filesystem::remove(path);
   CHECK_THROWS_AS(open_device(parse_uri("model://?flash=/nonexistent-dir/x.bin")), BoardError);
 }
+
+TEST_CASE("fpga boot: a host on channel B alone finds the board running after the configuration time, and CDONE high") {
+  Boot boot(false, test_image());
+  ftdi::Channel b(boot.dev(), ftdi::Port::kB);
+  b.open_uart(3'000'000, 1);
+  boot.pulse_creset();
+  const auto st = boot.dev().fpga_status();
+  REQUIRE(st.state == sim::SimulatedFpga::State::kConfiguring);
+  // Sent at once: the FPGA is still reading its flash, the bytes are lost.
+  b.write(Bytes{1, 2, 3});
+  Bytes got;
+  b.read(got, 100ms);
+  CHECK(got.empty());
+  CHECK(boot.dev().fpga_status().dropped_to_board == 3);
+  // Channel B's clock passes the configuration time (1.29 ms): the board runs,
+  // and channel A, whose clock has not moved, reads CDONE high.
+  boot.dev().model().run_for(24'000'000 / 1000 * 2);
+  CHECK(boot.dev().fpga_status().state == sim::SimulatedFpga::State::kUser);
+  CHECK(boot.dev().cdone());
+  b.write(Bytes{4, 5, 6});
+  for (int i = 0; i < 10 && got.size() < 3; ++i) b.read(got, 100ms);
+  CHECK(got == Bytes{4, 5, 6});
+}
