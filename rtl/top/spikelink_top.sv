@@ -1,7 +1,10 @@
 // spikelink_top: the board-independent gateware, link plus core
 // (docs/link.md section 4). The UART PHY or, in simulation, the byte port
 // (byte_mode_i) feeds the framer; the link layer sits between the framer
-// and the neuron core.
+// and the neuron core. After reset the boot loader (spl_flash_boot) has the
+// framer's input first: it streams a network blob from the SPI flash, if
+// the flash holds one, while the PHY's bytes are dropped (and counted) and
+// the link's replies are discarded.
 module spikelink_top #(
   parameter int          N          = 256,
   parameter int          E          = 256,
@@ -21,18 +24,24 @@ module spikelink_top #(
   input  logic [7:0]  gw_patch_i,
   input  logic [31:0] build_hash_i,
 
-  input  logic       uart_rx_i,
-  output logic       uart_tx_o,
+  input  logic        uart_rx_i,
+  output logic        uart_tx_o,
 
-  input  logic       byte_mode_i,
-  input  logic [7:0] byte_rx_data_i,
-  input  logic       byte_rx_valid_i,
-  output logic       byte_rx_ready_o,   // room for a whole frame: offer bytes only while high
-  output logic [7:0] byte_tx_data_o,
-  output logic       byte_tx_valid_o,
-  input  logic       byte_tx_ready_i,
+  input  logic        byte_mode_i,
+  input  logic [7:0]  byte_rx_data_i,
+  input  logic        byte_rx_valid_i,
+  output logic        byte_rx_ready_o,  // room for a whole frame, not booting: offer bytes only while high
+  output logic [7:0]  byte_tx_data_o,
+  output logic        byte_tx_valid_o,
+  input  logic        byte_tx_ready_i,
 
-  output logic [2:0] led_o
+  // SPI NOR flash (the boot loader's; released, CS high, once it is done)
+  output logic        flash_csn_o,
+  output logic        flash_sck_o,
+  output logic        flash_mosi_o,
+  input  logic        flash_miso_i,
+
+  output logic [2:0]  led_o
 );
 
   localparam int NeurW = $clog2(N);
@@ -69,24 +78,57 @@ module spikelink_top #(
     .clk_i   (clk_i),
     .rst_ni  (rst_ni),
     .data_i  (wire_tx_data),
-    .valid_i (wire_tx_valid && !byte_mode_i),
+    .valid_i (wire_tx_valid && !byte_mode_i && !boot_busy),
     .ready_o (uart_tx_ready),
     .tx_o    (uart_tx_o)
   );
 
-  assign wire_rx_data    = byte_mode_i ? byte_rx_data_i : uart_rx_data;
-  assign wire_rx_valid   = byte_mode_i ? byte_rx_valid_i : uart_rx_valid;
-  assign wire_tx_ready   = byte_mode_i ? byte_tx_ready_i : uart_tx_ready;
+  // ---------------------------------------------------------------------
+  // Boot loader: the framer's input until it is done
+  // ---------------------------------------------------------------------
+  logic [7:0] boot_data;
+  logic       boot_valid, boot_busy, boot_resync;
+  logic [1:0] boot_status;
+  logic       rx_room, rx_busy, tx_busy, link_idle;
+  logic       rxf_ready, txf_valid;
+  logic       phy_rx_valid, boot_drop;
+
+  spl_flash_boot u_boot (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .flash_csn_o  (flash_csn_o),
+    .flash_sck_o  (flash_sck_o),
+    .flash_mosi_o (flash_mosi_o),
+    .flash_miso_i (flash_miso_i),
+    .data_o       (boot_data),
+    .valid_o      (boot_valid),
+    .ready_i      (rx_room),
+    .link_idle_i  (link_idle),
+    .busy_o       (boot_busy),
+    .seq_resync_o (boot_resync),
+    .status_o     (boot_status)
+  );
+
+  // No frame stored, being processed or being sent.
+  assign link_idle = !rx_busy && rxf_ready && !txf_valid && !tx_busy;
+
+  assign phy_rx_valid    = byte_mode_i ? byte_rx_valid_i : uart_rx_valid;
+  assign boot_drop       = boot_busy && phy_rx_valid;
+  assign wire_rx_data    = boot_busy ? boot_data : (byte_mode_i ? byte_rx_data_i : uart_rx_data);
+  assign wire_rx_valid   = boot_busy ? boot_valid && rx_room : phy_rx_valid;
+  assign byte_rx_ready_o = rx_room && !boot_busy;
+  // While booting, the link's replies are taken and dropped.
+  assign wire_tx_ready   = boot_busy || (byte_mode_i ? byte_tx_ready_i : uart_tx_ready);
   assign byte_tx_data_o  = wire_tx_data;
-  assign byte_tx_valid_o = wire_tx_valid && byte_mode_i;
+  assign byte_tx_valid_o = wire_tx_valid && byte_mode_i && !boot_busy;
 
   // ---------------------------------------------------------------------
   // Framer
   // ---------------------------------------------------------------------
   logic [7:0]      rxf_data;
-  logic            rxf_valid, rxf_last, rxf_ready;
+  logic            rxf_valid, rxf_last;
   logic [7:0]      txf_data;
-  logic            txf_valid, txf_last, txf_ready;
+  logic            txf_last, txf_ready;
   logic [9*32-1:0] cnt_framer;
   logic            cnt_clr;
 
@@ -107,9 +149,9 @@ module spikelink_top #(
     .tx_data_o                (wire_tx_data),
     .tx_valid_o               (wire_tx_valid),
     .tx_ready_i               (wire_tx_ready),
-    .rx_busy_o                (),
-    .rx_room_o                (byte_rx_ready_o),
-    .tx_busy_o                (),
+    .rx_busy_o                (rx_busy),
+    .rx_room_o                (rx_room),
+    .tx_busy_o                (tx_busy),
     .cnt_rx_ok_o              (cnt_framer[32*0 +: 32]),
     .cnt_rx_crc_o             (cnt_framer[32*1 +: 32]),
     .cnt_rx_cobs_o            (cnt_framer[32*2 +: 32]),
@@ -152,8 +194,8 @@ module spikelink_top #(
     .gw_minor_i    (gw_minor_i),
     .gw_patch_i    (gw_patch_i),
     .build_hash_i  (build_hash_i),
-    .seq_resync_i  (1'b0),
-    .boot_status_i (2'd0),
+    .seq_resync_i  (boot_resync),
+    .boot_status_i (boot_status),
     .rx_data_i     (rxf_data),
     .rx_valid_i    (rxf_valid),
     .rx_last_i     (rxf_last),
@@ -164,8 +206,9 @@ module spikelink_top #(
     .tx_ready_i    (txf_ready),
     .cnt_framer_i  (cnt_framer),
     .cnt_clr_o     (cnt_clr),
-    // The byte port has no line to lose bytes on.
-    .uart_err_i    (uart_rx_err && !byte_mode_i),
+    // Bytes lost on the PHY: UART framing errors (the byte port has no line
+    // to lose bytes on), and bytes of either port that come while booting.
+    .uart_err_i    ((uart_rx_err && !byte_mode_i) || boot_drop),
     .mem_req_o     (mem_req),
     .mem_we_o      (mem_we),
     .mem_space_o   (mem_space),

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/harness.hpp"
+#include "flash/spi_nor_flash.hpp"
 
 namespace spikelink::sim {
 
@@ -17,6 +18,10 @@ namespace {
 
 constexpr unsigned kMinClksPerBit = 4;
 constexpr unsigned kResetCycles = 8;
+// Without a flash the boot loader gives up at the first byte; with one, it
+// takes about 17 clocks a byte of the blob.
+constexpr std::uint64_t kBootCyclesNoFlash = 100'000;
+constexpr std::uint64_t kBootCyclesPerFlashByte = 64;
 // Bit times in board clocks are 32.32 fixed point: an integer add and
 // compare per clock, and the fraction carries from bit to bit.
 constexpr std::uint64_t kOne = std::uint64_t{1} << 32;
@@ -127,6 +132,7 @@ struct RtlBoard::Impl {
   virtual void run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board,
                    std::vector<std::uint8_t>& from_board) = 0;
   virtual std::uint64_t cycles() const = 0;
+  virtual std::uint64_t boot_cycles() const = 0;
   virtual HarnessStats stats() const = 0;
   virtual bool tracing() const = 0;
 
@@ -140,8 +146,12 @@ template <class Top, bool kTrace>
 class BoardImpl final : public RtlBoard::Impl {
  public:
   BoardImpl(const RtlBoardOptions& opt, TraceOptions trace)
-      : uart_(opt.phy == RtlBoardOptions::Phy::kUart), h_("rtl board", std::move(trace)) {
+      : uart_(opt.phy == RtlBoardOptions::Phy::kUart),
+        h_("rtl board", std::move(trace)),
+        flash_(opt.flash),
+        flash_ps_per_clock_(1'000'000'000'000ULL / opt.clock_hz) {
     Top& t = h_.top();
+    t.flash_miso_i = 1;
     t.board_id_i = opt.identity.board_id;
     t.gw_major_i = opt.identity.gw_major;
     t.gw_minor_i = opt.identity.gw_minor;
@@ -157,6 +167,7 @@ class BoardImpl final : public RtlBoard::Impl {
     h_.eval();
     for (unsigned i = 0; i < kResetCycles; ++i) h_.tick();
     t.rst_ni = 1;
+    boot();
   }
 
   void run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board,
@@ -169,7 +180,8 @@ class BoardImpl final : public RtlBoard::Impl {
     }
   }
 
-  std::uint64_t cycles() const override { return h_.cycles() - kResetCycles; }
+  std::uint64_t cycles() const override { return h_.cycles() - kResetCycles - boot_cycles_; }
+  std::uint64_t boot_cycles() const override { return boot_cycles_; }
   HarnessStats stats() const override {
     HarnessStats s = h_.stats();
     s.cycles = cycles();
@@ -183,6 +195,7 @@ class BoardImpl final : public RtlBoard::Impl {
                  std::vector<std::uint8_t>& from_board) {
     Top& t = h_.top();
     for (std::uint64_t i = 0; i < cycles; ++i) {
+      if (flash_ != nullptr) [[unlikely]] drive_flash(t);
       // A byte is offered only while the framer's receive ring has room for
       // a whole frame (byte_rx_ready_o, from the registers of the last edge):
       // a held-back byte waits in to_board, so the byte port never overflows.
@@ -204,14 +217,51 @@ class BoardImpl final : public RtlBoard::Impl {
                 std::vector<std::uint8_t>& from_board) {
     Top& t = h_.top();
     for (std::uint64_t i = 0; i < cycles; ++i) {
+      if (flash_ != nullptr) [[unlikely]] drive_flash(t);
       t.uart_rx_i = ftdi.tx_level(to_board);
       h_.tick();
       ftdi.rx_sample(t.uart_tx_o, from_board);
     }
   }
 
+  // Runs the clock until the boot loader lets the host in (byte_rx_ready_o
+  // rises: the loader is done and the link idle, in either PHY mode).
+  void boot() {
+    Top& t = h_.top();
+    const std::uint64_t limit =
+        flash_ != nullptr ? kBootCyclesNoFlash + kBootCyclesPerFlashByte * flash_->size() : kBootCyclesNoFlash;
+    const std::uint64_t start = h_.cycles();
+    while (!t.byte_rx_ready_o) {
+      if (h_.cycles() - start > limit) throw std::runtime_error("RtlBoard: the gateware's boot loader did not finish");
+      if (flash_ != nullptr) drive_flash(t);
+      h_.tick();
+    }
+    boot_cycles_ = h_.cycles() - start;
+  }
+
+  // The flash's pins for the coming edge, from the top's outputs of the
+  // last one. Only while CS is low (and at its rising edge) does the flash
+  // see them; its clock is brought up to date then.
+  void drive_flash(Top& t) {
+    const bool cs_n = t.flash_csn_o != 0;
+    if (cs_n && !flash_selected_) return;
+    flash_selected_ = !cs_n;
+    const std::uint64_t now = h_.cycles();
+    const std::uint64_t ps = (now - flash_cycle_) * flash_ps_per_clock_ + flash_ps_rest_;
+    flash_cycle_ = now;
+    flash_ps_rest_ = ps % 1000;
+    if (ps >= 1000) flash_->advance_ns(ps / 1000);
+    t.flash_miso_i = flash_->pins(cs_n, t.flash_sck_o != 0, t.flash_mosi_o != 0) ? 1 : 0;
+  }
+
   bool uart_;
   Harness<Top, kTrace> h_;
+  SpiNorFlash* flash_;
+  std::uint64_t flash_ps_per_clock_;
+  bool flash_selected_ = false;    // CS was low at the last edge
+  std::uint64_t flash_cycle_ = 0;  // the flash's time is that of this clock
+  std::uint64_t flash_ps_rest_ = 0;
+  std::uint64_t boot_cycles_ = 0;
 };
 
 std::unique_ptr<RtlBoard::Impl> make_impl(const RtlBoardBuild& b, const RtlBoardOptions& opt, TraceOptions trace) {
@@ -292,6 +342,7 @@ void RtlBoard::run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board,
 }
 
 std::uint64_t RtlBoard::cycles() const { return impl_->cycles(); }
+std::uint64_t RtlBoard::boot_cycles() const { return impl_->boot_cycles(); }
 double RtlBoard::ftdi_baud() const { return impl_->ftdi_baud; }
 std::uint64_t RtlBoard::ftdi_framing_errors() const { return impl_->ftdi.framing_errors; }
 bool RtlBoard::tracing() const { return impl_->tracing(); }

@@ -17,6 +17,14 @@
 // its options, the trace build only when a trace is asked for (fst_path,
 // or SIGUSR1 with SPIKELINK_TRACE_FILE / SPIKELINK_TRACE_SIGNAL set; see
 // docs/testing.md). No Verilator header is visible here.
+//
+// The board boots in the constructor: after reset the gateware's boot
+// loader reads the SPI flash (RtlBoardOptions::flash, a sim::SpiNorFlash on
+// the top's flash pins; none: MISO pulled up, no image) and replays a
+// network blob it finds into the link (docs/link.md §4.2). The board is
+// handed over once the loader is done, as a board is powered before the
+// host opens it; cycles() counts from there (boot_cycles() says how long
+// the boot took).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +36,8 @@
 #include "ftdi/channel_port.hpp"
 
 namespace spikelink::sim {
+
+class SpiNorFlash;
 
 // The gateware's identity inputs (spikelink_top board_id_i, gw_*_i,
 // build_hash_i): IDENTIFY and registers 0x0002-0x0004. The defaults are what
@@ -51,6 +61,9 @@ struct RtlBoardOptions {
   std::string fst_path;  // empty: no trace (unless SIGUSR1 tracing is armed)
   bool plastic = true;   // the core with the learning engine
   RtlBoardIdentity identity;
+  // The flash on the gateware's flash pins, read by its boot loader (not
+  // owned; must outlive the board). Null: no flash (MISO reads 1).
+  SpiNorFlash* flash = nullptr;
 };
 
 // A verilated build of spikelink_top (sim/board/CMakeLists.txt).
@@ -87,6 +100,8 @@ class RtlBoard : public ChannelPort {
   void run(std::uint64_t cycles, std::deque<std::uint8_t>& to_board,
            std::vector<std::uint8_t>& from_board) override;
   std::uint64_t cycles() const override;
+  // Clocks from reset until the boot loader was done (before cycles()).
+  std::uint64_t boot_cycles() const;
 
   const Options& options() const { return opt_; }
   // The gateware's bit time (UART), 0 on the byte port.

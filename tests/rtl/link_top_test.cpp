@@ -90,10 +90,14 @@ class TopBench {
     t.gw_minor_i = 2;
     t.gw_patch_i = 3;
     t.build_hash_i = kBuildHash;
+    t.flash_miso_i = 1;  // no flash: the boot loader finds no image
     t.eval();
     for (int i = 0; i < 4; ++i) tick();
     t.rst_ni = 1;
     tick();
+    // The boot loader keeps the byte port closed until it is done.
+    for (int i = 0; i < 10'000 && !t.byte_rx_ready_o; ++i) tick();
+    if (!t.byte_rx_ready_o) throw std::runtime_error("the boot loader did not finish");
   }
 
   void set_tx_stall(unsigned percent) { stall_ = percent; }

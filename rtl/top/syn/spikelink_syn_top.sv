@@ -28,6 +28,11 @@ module spikelink_syn_top #(
   output logic       byte_tx_valid_o,
   input  logic       byte_tx_ready_i,
 
+  output logic       flash_csn_o,
+  output logic       flash_sck_o,
+  output logic       flash_mosi_o,
+  input  logic       flash_miso_i,
+
   output logic [2:0] led_o
 );
 
@@ -55,6 +60,10 @@ module spikelink_syn_top #(
     .byte_tx_data_o  (byte_tx_data_o),
     .byte_tx_valid_o (byte_tx_valid_o),
     .byte_tx_ready_i (byte_tx_ready_i),
+    .flash_csn_o     (flash_csn_o),
+    .flash_sck_o     (flash_sck_o),
+    .flash_mosi_o    (flash_mosi_o),
+    .flash_miso_i    (flash_miso_i),
     .led_o           (led_o)
   );
 
