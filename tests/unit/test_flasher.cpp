@@ -117,7 +117,7 @@ TEST_CASE("flasher: an image flashed on model:// boots and identifies with its v
   CHECK(b.identity().board_id == 1);
 }
 
-TEST_CASE("flasher: the same image again writes nothing; a new one writes only what changed") {
+TEST_CASE("flasher: the same image again writes nothing, a new one writes only what changed") {
   auto d = model_device();
   const auto a = make_image(1, 2, 60'000);
   flash::write_image(*d.dev, icebreaker(), a, {});
