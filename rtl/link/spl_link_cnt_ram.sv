@@ -1,15 +1,15 @@
 // Event counters kept in block RAM (docs/link.md 4.1).
 //
-// Each source is a counter of its own that only has to keep its low LoW
-// bits (the synthesiser removes the rest when nothing else reads them):
-// the true count modulo 2^LoW. The RAM holds every source's full 32-bit
-// count as of its last visit. A scanner visits one source a clock, in
-// turn: new = {old[31:LoW] + (lo < old[LoW-1:0]), lo}, the carry being a
-// wrap of the source's low bits since the visit before. That is exact as
-// long as a source advances by less than 2^LoW between two visits of it
-// (NSrc clocks, plus one per read the link makes meanwhile): for a source
-// that counts at most one a clock, 2^LoW > 2 * NSrc is ample; one that adds
-// up to B at once needs 2^LoW > B + 2 * NSrc * (its rate per clock).
+// Each source s is a counter of its own that only has to keep its low
+// W = LoWs[s] bits (the synthesiser removes the rest when nothing else
+// reads them): the true count modulo 2^W. The RAM holds every source's
+// full 32-bit count as of its last visit. A scanner visits one source a
+// clock, in turn: new = {old[31:W] + (lo < old[W-1:0]), lo}, the carry
+// being a wrap of the source's low bits since the visit before. That is
+// exact as long as a source advances by less than 2^W between two visits
+// of it (NSrc clocks, plus one per read the link makes meanwhile): for a
+// source that counts at most one a clock, 2^W > 2 * NSrc is ample; one
+// that adds up to B at once needs 2^W > B + 2 * NSrc * (its rate a clock).
 //
 // A source whose counter restarts from 0 raises its clr_i bit until its
 // counter is 0 plus what it counted since: visits while the bit is high,
@@ -24,14 +24,17 @@
 // not write, so it cannot race the scanner's write of the same slot; a
 // read of the slot being written this clock waits a clock.
 module spl_link_cnt_ram #(
-  parameter int NSrc = 14,
-  parameter int LoW  = 6,
+  parameter int NSrc  = 14,
+  // The widest source's low bits (the stride of lo_i), at most 31
+  parameter int LoMax = 6,
+  // Source s keeps LoWs[5*s +: 5] low bits (1..LoMax)
+  parameter logic [5*NSrc-1:0] LoWs = {NSrc{5'd6}},
   localparam int SlotW = $clog2(NSrc)
 ) (
   input  logic                clk_i,
   input  logic                rst_ni,
 
-  input  logic [NSrc*LoW-1:0] lo_i,       // low bits of source s at [s*LoW +: LoW]
+  input  logic [NSrc*LoMax-1:0] lo_i,     // low bits of source s at [s*LoMax +: LoMax]
   input  logic [NSrc-1:0]     clr_i,      // source s restarts from 0
 
   input  logic                rd_req_i,
@@ -41,15 +44,14 @@ module spl_link_cnt_ram #(
   output logic [31:0]         rd_data_o
 );
 
-  localparam int HiW = 32 - LoW;
-
   logic [SlotW-1:0] scan_q, raddr;
   logic [SlotW-1:0] c_slot_q;      // the slot whose RAM word shows now
   logic             c_valid_q;
   logic             c_forced_q;    // it was a read's visit
   logic [NSrc-1:0]  mark_q;        // next visit writes {0, lo}
   logic [31:0]      rdata, nv;
-  logic [LoW-1:0]   lo;
+  logic [31:0]      lo;            // the visited source's low bits, masked
+  logic [31:0]      mask;          // its 2^W - 1
   logic             mark;
   logic             we;
   logic             rv_q;
@@ -73,16 +75,19 @@ module spl_link_cnt_ram #(
   );
 
   always_comb begin
+    mask = '0;
     lo   = '0;
     mark = 1'b0;
     for (int i = 0; i < NSrc; i++) begin
       if (c_slot_q == SlotW'(i)) begin
-        lo   = lo_i[i*LoW +: LoW];
+        mask = 32'((64'd1 << LoWs[5*i +: 5]) - 64'd1);
+        lo   = 32'(lo_i[i*LoMax +: LoMax]) & mask;
         mark = mark_q[i];
       end
     end
-    nv = mark ? {HiW'(0), lo}
-              : {rdata[31:LoW] + HiW'(lo < rdata[LoW-1:0]), lo};
+    // A wrap adds 2^W (mask + 1) to the bits above the low ones.
+    nv = mark ? lo
+              : (((rdata & ~mask) + ((lo < (rdata & mask)) ? mask + 32'd1 : 32'd0)) | lo);
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

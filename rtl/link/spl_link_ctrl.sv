@@ -234,8 +234,10 @@ module spl_link_ctrl #(
 
   // Link counters
   // Link counters (ids 9, 10, 12, 15; below) and the amount each adds this
-  // clock; fclr (RESET 1) zeroes them all.
-  logic [31:0] c_seq_q, c_mal_q, c_bad_q, c_uart_q;
+  // clock; fclr (RESET 1) zeroes them all. Only their low bits are kept:
+  // the counter RAM holds their counts.
+  logic [9:0]  c_seq_q;
+  logic [5:0]  c_mal_q, c_bad_q, c_uart_q;
   logic [7:0]  c_seq_add;
   logic        c_mal_add, c_bad_add;
   logic        fclr;                   // RESET 1: zero the framer's counters
@@ -270,15 +272,26 @@ module spl_link_ctrl #(
   logic [1:0]  clr_dly_q;              // clear_q and fclr a clock and two ago
   logic [1:0]  fclr_dly_q;
 
-  // Counter RAM (spl_link_cnt_ram): slots 0..8 the framer's ids 0..8,
-  // 9..13 the core's ids 11, 13, 14, 33, 34. Each counts at most one a
-  // clock, except rx_bytes_discarded (6), which adds a whole group (up to
-  // 256 bytes) at once but never more than a byte a clock on average: 9 low
-  // bits cover that. The core's events (35) and acc_saturated (32) add
-  // hundreds at once and stay outside, as do the link's own four.
-  localparam int CntLoW = 9;
-  logic [14*CntLoW-1:0] cr_lo;
-  logic [13:0] cr_clr;
+  // Counter RAM (spl_link_cnt_ram): slot = id for ids 0..15 (the framer's
+  // 0..8, the link's 9, 10, 12, 15, the core's 11, 13, 14), 16..19 for the
+  // core's 32..35. The link reads only each source's low bits, enough for
+  // what it can add between two visits (about 30 clocks apart at most):
+  // 6 for the counters that count at most one a clock; 9 for
+  // rx_bytes_discarded (a whole group, up to 256 bytes, at once, at most a
+  // byte a clock on average); 10 for rx_seq_lost (up to 127 per frame, an
+  // ERROR of nine bytes each); for acc_saturated a timestep's swept-ahead
+  // saturations at once (below 2^(NeurW+9)); for events a pass's rows at
+  // once (below 2^SrcW, ahead below 2^(NeurW+1)). The core's sops and
+  // plasticity counters stay outside (sops is a DSP).
+  localparam int CntLoSat = NeurW + 10;
+  localparam int CntLoEv  = $clog2(E + N) + 3;
+  localparam int CntLoMax = CntLoSat > CntLoEv ? CntLoSat : CntLoEv;
+  localparam logic [5*20-1:0] CntLoWs = {
+    5'(CntLoEv), 5'd6, 5'd6, 5'(CntLoSat),        // 19..16: ids 35, 34, 33, 32
+    5'd6, 5'd6, 5'd6, 5'd6, 5'd6, 5'd6, 5'd10,    // 15..9
+    5'd6, 5'd6, 5'd9, 5'd6, 5'd6, 5'd6, 5'd6, 5'd6, 5'd6};  // 8..0
+  logic [20*CntLoMax-1:0] cr_lo;
+  logic [19:0] cr_clr;
   logic        cr_req, cr_ack, cr_valid;
   logic [31:0] cr_data;
   logic        cr_busy_q;              // a read is on its way
@@ -307,34 +320,17 @@ module spl_link_ctrl #(
   endfunction
 
   // A counter by id (docs/link.md 2.1); ids not listed read 0.
-  // The framer's counters and the core's that count at most one a clock
-  // are read from the counter RAM (spl_link_cnt_ram, below): cslot is the
-  // id's slot there, cram whether the id has one.
+  // Ids 0..15 and 32..35 are read from the counter RAM (spl_link_cnt_ram,
+  // below): cslot is the id's slot there, cram whether the id has one.
   logic [5:0]  cid;
   logic [31:0] cval;
-  logic [3:0]  cslot;
+  logic [4:0]  cslot;
   logic        cram;
-  always_comb begin
-    cram  = 1'b1;
-    cslot = cid[3:0];
-    unique case (cid)
-      6'd11:   cslot = 4'd9;
-      6'd13:   cslot = 4'd10;
-      6'd14:   cslot = 4'd11;
-      6'd33:   cslot = 4'd12;
-      6'd34:   cslot = 4'd13;
-      default: cram = cid <= 6'd8;
-    endcase
-  end
+  assign cram  = cid <= 6'd15 || (cid >= 6'd32 && cid <= 6'd35);
+  assign cslot = cid[5] ? {3'b100, cid[1:0]} : cid[4:0];
   always_comb begin
     cval = cram ? cr_data : '0;
     unique case (cid)
-      6'd9:    cval = c_seq_q;
-      6'd10:   cval = c_mal_q;
-      6'd12:   cval = c_bad_q;
-      6'd15:   cval = c_uart_q;
-      6'd32:   cval = cnt_core_i[32*3 +: 32];
-      6'd35:   cval = cnt_core_i[32*6 +: 32];
       6'd36:   cval = cnt_core_i[32*7 +: 32];
       6'd37:   cval = cnt_core_i[32*8 +: 32];
       6'd38:   cval = cnt_core_i[32*9 +: 32];
@@ -1082,35 +1078,19 @@ module spl_link_ctrl #(
     end
   end
 
-  // The link counters take four SB_MAC16 where the core leaves them free
-  // (the static core uses four of the eight; with Plastic it uses all).
-  if (Plastic) begin : g_cnt_ff
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        c_seq_q  <= '0;
-        c_mal_q  <= '0;
-        c_bad_q  <= '0;
-        c_uart_q <= '0;
-      end else begin
-        c_seq_q  <= fclr ? 32'h0 : c_seq_q + 32'(c_seq_add);
-        c_mal_q  <= fclr ? 32'h0 : c_mal_q + 32'(c_mal_add);
-        c_bad_q  <= fclr ? 32'h0 : c_bad_q + 32'(c_bad_add);
-        c_uart_q <= fclr ? 32'h0 : c_uart_q + 32'(uart_err_i);
-      end
+  // The link's counters, their low bits (the counter RAM holds the counts)
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      c_seq_q  <= '0;
+      c_mal_q  <= '0;
+      c_bad_q  <= '0;
+      c_uart_q <= '0;
+    end else begin
+      c_seq_q  <= fclr ? '0 : c_seq_q + 10'(c_seq_add);
+      c_mal_q  <= fclr ? '0 : c_mal_q + 6'(c_mal_add);
+      c_bad_q  <= fclr ? '0 : c_bad_q + 6'(c_bad_add);
+      c_uart_q <= fclr ? '0 : c_uart_q + 6'(uart_err_i);
     end
-  end else begin : g_cnt_dsp
-    spl_acc32 u_c_seq (
-      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_seq_add)), .q_o (c_seq_q)
-    );
-    spl_acc32 u_c_mal (
-      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_mal_add)), .q_o (c_mal_q)
-    );
-    spl_acc32 u_c_bad (
-      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(c_bad_add)), .q_o (c_bad_q)
-    );
-    spl_acc32 u_c_uart (
-      .clk_i (clk_i), .rst_ni (rst_ni), .clr_i (fclr), .add_i (32'(uart_err_i)), .q_o (c_uart_q)
-    );
   end
 
   // ---------------------------------------------------------------------
@@ -1153,23 +1133,38 @@ module spl_link_ctrl #(
   // ---------------------------------------------------------------------
   // Counter RAM
   // ---------------------------------------------------------------------
+  // Each source's low bits, as many as CntLoWs gives it.
   for (genvar i = 0; i < 9; i++) begin : g_cr_framer
-    assign cr_lo[i*CntLoW +: CntLoW] = cnt_framer_i[32*i +: CntLoW];
+    if (i == 6) begin : g_disc
+      assign cr_lo[i*CntLoMax +: CntLoMax] = CntLoMax'(cnt_framer_i[32*i +: 9]);
+    end else begin : g_one
+      assign cr_lo[i*CntLoMax +: CntLoMax] = CntLoMax'(cnt_framer_i[32*i +: 6]);
+    end
   end
-  assign cr_lo[9*CntLoW +: CntLoW]  = cnt_core_i[32*0 +: CntLoW];
-  assign cr_lo[10*CntLoW +: CntLoW] = cnt_core_i[32*2 +: CntLoW];
-  assign cr_lo[11*CntLoW +: CntLoW] = cnt_core_i[32*1 +: CntLoW];
-  assign cr_lo[12*CntLoW +: CntLoW] = cnt_core_i[32*4 +: CntLoW];
-  assign cr_lo[13*CntLoW +: CntLoW] = cnt_core_i[32*5 +: CntLoW];
-  // The framer restarts its counters the clock after fclr, the core two
-  // clocks after clear_q: the marks are held over both.
-  assign cr_clr = {{5{clear_q || clr_dly_q != 2'b00}}, {9{fclr || fclr_dly_q != 2'b00}}};
+  assign cr_lo[9*CntLoMax +: CntLoMax]  = CntLoMax'(c_seq_q);
+  assign cr_lo[10*CntLoMax +: CntLoMax] = CntLoMax'(c_mal_q);
+  assign cr_lo[11*CntLoMax +: CntLoMax] = CntLoMax'(cnt_core_i[32*0 +: 6]);
+  assign cr_lo[12*CntLoMax +: CntLoMax] = CntLoMax'(c_bad_q);
+  assign cr_lo[13*CntLoMax +: CntLoMax] = CntLoMax'(cnt_core_i[32*2 +: 6]);
+  assign cr_lo[14*CntLoMax +: CntLoMax] = CntLoMax'(cnt_core_i[32*1 +: 6]);
+  assign cr_lo[15*CntLoMax +: CntLoMax] = CntLoMax'(c_uart_q);
+  assign cr_lo[16*CntLoMax +: CntLoMax] = CntLoMax'(cnt_core_i[32*3 +: CntLoSat]);
+  assign cr_lo[17*CntLoMax +: CntLoMax] = CntLoMax'(cnt_core_i[32*4 +: 6]);
+  assign cr_lo[18*CntLoMax +: CntLoMax] = CntLoMax'(cnt_core_i[32*5 +: 6]);
+  assign cr_lo[19*CntLoMax +: CntLoMax] = CntLoMax'(cnt_core_i[32*6 +: CntLoEv]);
+  // The framer and the link restart their counters the clock after fclr,
+  // the core two clocks after clear_q: the marks are held over both.
+  logic fgrp, cgrp;
+  assign fgrp   = fclr || fclr_dly_q != 2'b00;
+  assign cgrp   = clear_q || clr_dly_q != 2'b00;
+  assign cr_clr = {{4{cgrp}}, fgrp, {2{cgrp}}, fgrp, cgrp, {2{fgrp}}, {9{fgrp}}};
   // A REG_DATA or COUNTERS item waits in PItem until its count is read.
   assign cr_req = st_q == PItem && addr_q[8] && cram && !cr_ok_q && !cr_busy_q;
 
   spl_link_cnt_ram #(
-    .NSrc (14),
-    .LoW  (CntLoW)
+    .NSrc  (20),
+    .LoMax (CntLoMax),
+    .LoWs  (CntLoWs)
   ) u_cnt_ram (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),

@@ -1,6 +1,6 @@
 // Self-checking testbench of spl_link_cnt_ram (rtl/link/): NSrc sources
-// count at random (source 3 in bursts of up to 7, at most one a clock on
-// average), source 1 restarts from 0 now and then (its clear held from a
+// count at random (source 3 keeps 9 low bits and adds up to 99 at once,
+// now and then; the others keep 5 and count at most one a clock), source 1 restarts from 0 now and then (its clear held from a
 // clock before to a clock after the restart), and counts are read at
 // random slots. Every read must return the source's exact count at the
 // clock its RAM word showed (the clock after rd_ack_o), except while the
@@ -9,7 +9,8 @@
 // rtl_cnt_ram (verilator --binary).
 module spl_link_cnt_ram_tb;
   localparam int NSrc   = 5;
-  localparam int LoW    = 5;
+  localparam int LoMax  = 9;
+  localparam logic [5*NSrc-1:0] LoWs = {5'd5, 5'd9, 5'd5, 5'd5, 5'd5};
   localparam int SlotW  = $clog2(NSrc);
   localparam int Clocks = 200000;
 
@@ -18,7 +19,7 @@ module spl_link_cnt_ram_tb;
 
   logic                rst_n;
   logic [31:0]         cnt [NSrc];
-  logic [NSrc*LoW-1:0] lo;
+  logic [NSrc*LoMax-1:0] lo;
   logic [NSrc-1:0]     clr;
   logic                rd_req, rd_ack, rd_valid;
   logic [SlotW-1:0]    rd_slot, slot_q;
@@ -28,11 +29,11 @@ module spl_link_cnt_ram_tb;
   int                  reads, errors, cycle;
 
   for (genvar i = 0; i < NSrc; i++) begin : g_src
-    assign lo[i*LoW +: LoW] = cnt[i][LoW-1:0];
+    assign lo[i*LoMax +: LoMax] = cnt[i][LoMax-1:0];
     assign clr[i] = clr_left[i] != 0;
   end
 
-  spl_link_cnt_ram #(.NSrc (NSrc), .LoW (LoW)) dut (
+  spl_link_cnt_ram #(.NSrc (NSrc), .LoMax (LoMax), .LoWs (LoWs)) dut (
     .clk_i (clk), .rst_ni (rst_n), .lo_i (lo), .clr_i (clr),
     .rd_req_i (rd_req), .rd_slot_i (rd_slot), .rd_ack_o (rd_ack),
     .rd_valid_o (rd_valid), .rd_data_o (rd_data));
@@ -102,8 +103,8 @@ module spl_link_cnt_ram_tb;
         end else if (i == 1 && ($urandom % 3000) == 0) begin
           clr_left[i] <= 3;
         end else if (i == 3) begin
-          if (($urandom % 8) == 0) begin
-            cnt[i] <= cnt[i] + 32'($urandom % 8);
+          if (($urandom % 64) == 0) begin
+            cnt[i] <= cnt[i] + 32'($urandom % 100);
           end
         end else if (i == 4) begin
           cnt[i] <= cnt[i] + 32'd1;
