@@ -112,6 +112,10 @@ module spikelink_icebreaker #(
     .gw_minor_i      (8'(GwMinor)),
     .gw_patch_i      (8'(GwPatch)),
     .build_hash_i    (BuildHash),
+    .flash_csn_o     (flash_csn_o),
+    .flash_sck_o     (flash_sck_o),
+    .flash_mosi_o    (flash_mosi_o),
+    .flash_miso_i    (flash_miso_i),
     .uart_rx_i       (uart_rx_i),
     .uart_tx_o       (uart_tx_o),
     .byte_mode_i     (1'b0),
@@ -123,12 +127,6 @@ module spikelink_icebreaker #(
     .byte_tx_ready_i (1'b0),
     .led_o           (led)
   );
-
-  // Until spikelink_top drives the flash (its boot loader), the flash stays
-  // deselected.
-  assign flash_csn_o  = 1'b1;
-  assign flash_sck_o  = 1'b0;
-  assign flash_mosi_o = 1'b0;
 
   // Green: real-time mode or a timestep running or owed. Red: a drop
   // counter has counted since the last RESET 1 (docs/link.md 1.4).
