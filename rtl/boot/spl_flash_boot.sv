@@ -24,9 +24,10 @@
 // decrementer and one zero test serve the blob length.
 //
 // At the end, once the link has been idle for 32 clocks in a row
-// (link_idle_i: no frame stored, being processed or sent), seq_resync_o
-// pulses and busy_o falls; until then the top keeps the PHY out and drops
-// the link's replies.
+// (link_idle_i: no frame stored, being processed or sent), or at the
+// latest 2^24 clocks after the blob's last byte, seq_resync_o pulses and
+// busy_o falls; until then the top keeps the PHY out and drops the link's
+// replies.
 module spl_flash_boot #(
   // SCK half period in clocks (1: SCK is half the clock)
   parameter int unsigned SckHalf = 1
@@ -264,10 +265,15 @@ module spl_flash_boot #(
       end
 
       SEnd: begin
+        // A blob that leaves the link busy for good (a network started in
+        // real time that spikes without pause) must not hold the host off
+        // for ever: the length register, all ones after the last byte,
+        // counts down to a timeout of 2^24 clocks.
         csn_d = 1'b1;
         sck_d = 1'b0;
+        len_d = len_dec;
         bit_d = link_idle_i ? bit_q + 5'd1 : 5'd0;
-        if (link_idle_i && bit_q == 5'd31) begin
+        if ((link_idle_i && bit_q == 5'd31) || len_zero) begin
           resync_d = 1'b1;
           st_d     = SDone;
         end

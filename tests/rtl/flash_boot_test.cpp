@@ -190,7 +190,7 @@ TEST_CASE("flash boot: no flash or an erased one: no image, found at the first b
   CHECK(none.status == kNoImage);
   CHECK(none.offered.empty());
   CHECK(none.resyncs == 1);
-  CHECK(none.cycles < 200);  // 32 command bits, one byte, the idle wait
+  CHECK(none.cycles < 200);  // 32 command bits and one byte
 
   const Bytes erased(4096, 0xFF);
   const Result r = boot(&erased);
@@ -312,6 +312,22 @@ TEST_CASE("flash boot: the end waits for the link to be idle") {
   CHECK(r.cycles >= 100'000 + 32);
   CHECK(r.cycles < 100'000 + 40);
   CHECK(r.resyncs == 1);
+}
+
+TEST_CASE("flash boot: a link that never goes idle is given up on 2^24 clocks after the blob") {
+  const Bytes net = random_bytes(50, 10);
+  const Bytes img = make_image(net);
+  sim::SpiNorFlash flash;
+  flash.backdoor_write(0, img);
+  BootBench<Vspl_flash_boot_h1> b(&flash);
+  b.set_link_busy_until(~std::uint64_t{0});
+  const Result r = b.run(40'000'000);
+  CHECK(r.status == kLoaded);
+  CHECK(r.offered == net);
+  CHECK(r.resyncs == 1);
+  const std::uint64_t blob_end = 24 * 128 + 17 * net.size() + 200;  // about
+  CHECK(r.cycles > (std::uint64_t{1} << 24));
+  CHECK(r.cycles < (std::uint64_t{1} << 24) + blob_end);
 }
 
 }  // namespace
