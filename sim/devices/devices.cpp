@@ -133,7 +133,11 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u, int usb_interface) 
         mo.build_hash = image->source_hash;
       }
       auto board = std::make_unique<sim::ModelBoard>(mo);
-      if (image != nullptr && !image->network.empty()) board->boot_stream(image->network);
+      if (image != nullptr && !image->network.empty()) {
+        board->boot_stream(image->network);
+      } else if (image != nullptr) {
+        board->set_boot_status(2);  // a valid image without a network
+      }
       return board;
     };
     return std::make_unique<sim::SimulatedDevice>(fo, factory, "MODEL0001",

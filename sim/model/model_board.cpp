@@ -137,6 +137,7 @@ std::optional<std::uint32_t> ModelBoard::read_register(std::uint32_t addr) const
     case kRegTime: return u32(core_.time());
     case kRegEventFree: return event_free();
     case kRegStepsOwed: return steps_owed_;
+    case kRegBootStatus: return boot_status_;
     default: break;
   }
   if (addr >= kRegCounter0 && addr < kRegCounter0 + kNumCounters) return counter(addr - kRegCounter0);
@@ -521,6 +522,7 @@ void ModelBoard::boot_stream(std::span<const std::uint8_t> blob) {
   expected_seq_.reset();
   last_seq_.reset();
   unreported_since_.reset();
+  boot_status_ = 1;
 }
 
 void ModelBoard::reset(bool counters_too) {

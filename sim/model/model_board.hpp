@@ -64,6 +64,7 @@ class ModelBoard : public ChannelPort {
     kRegTime = 0x0021,
     kRegEventFree = 0x0022,
     kRegStepsOwed = 0x0023,
+    kRegBootStatus = 0x0024,
     kRegCounter0 = 0x0100,
   };
   static constexpr unsigned kNumCounters = 48;        // ids 0..47
@@ -86,6 +87,10 @@ class ModelBoard : public ChannelPort {
   // replies are dropped, and then the link forgets the sequence number it
   // expects, so the host's first frame starts a new sequence.
   void boot_stream(std::span<const std::uint8_t> blob);
+  // BOOT_STATUS (register 0x0024, docs/link.md section 4.2) as the boot
+  // loader would report it: 0 no image, 1 network loaded (boot_stream sets
+  // it), 2 a valid image without a network, 3 a bad header.
+  void set_boot_status(std::uint32_t status) { boot_status_ = status; }
 
   // Inspection (tests, the sim server's diagnostics).
   const model::Core& core() const { return core_; }
@@ -185,6 +190,7 @@ class ModelBoard : public ChannelPort {
   std::uint32_t beacon_period_ = 1000;
   std::uint32_t flush_cycles_ = 1024;
   std::uint32_t scratch_ = 0;
+  std::uint32_t boot_status_ = 0;
 
   // Transmit side.
   std::deque<model::CoreSpike> out_fifo_;  // the core's output FIFO (shape.out_fifo entries)

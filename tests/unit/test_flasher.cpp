@@ -115,6 +115,7 @@ TEST_CASE("flasher: an image flashed on model:// boots and identifies with its v
   CHECK(b.identity().gw_patch == 1);
   CHECK(b.identity().build_hash == 0xA007);
   CHECK(b.identity().board_id == 1);
+  CHECK(b.read_reg(0x0024) == 2);  // BOOT_STATUS: a valid image without a network
 }
 
 TEST_CASE("flasher: the same image again writes nothing, a new one writes only what changed") {
@@ -362,6 +363,7 @@ TEST_CASE("flasher: the preloaded network of an image runs on model:// without a
   REQUIRE(flash::write_image(*d.dev, icebreaker(), img, {}).cdone);
   Board b(std::move(d.dev), "model://");
   CHECK(b.identity().gw_minor == 5);
+  CHECK(b.read_reg(0x0024) == 1);  // BOOT_STATUS: the network was loaded
   CHECK(b.read_params().at(5) == net.neurons[5]);
   const std::uint64_t t0 = b.time();
   const proto::SpikeEvent in[] = {{t0 + 2, 0}, {t0 + 3, 0}, {t0 + 4, 0}};
