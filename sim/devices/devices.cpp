@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -51,8 +52,9 @@ void only_keys(const DeviceUri& u, std::initializer_list<const char*> keys) {
 // size, so that writing a later range never leaves a hole of zeros. Every
 // range an operation changes is written back at once, so the next process
 // boots from what this one flashed.
-std::unique_ptr<sim::SpiNorFlash> file_flash(const std::string& scheme, const std::string& path) {
-  auto flash = std::make_unique<sim::SpiNorFlash>();
+std::unique_ptr<sim::SpiNorFlash> file_flash(const std::string& scheme, const std::string& path,
+                                             const sim::FlashPart& part) {
+  auto flash = std::make_unique<sim::SpiNorFlash>(part);
   const auto fail = [&](const std::string& what) {
     return BoardError(BoardError::Kind::kUsage,
                       scheme + "://: flash file '" + path + "': " + what + ": " + std::strerror(errno));
@@ -93,6 +95,36 @@ std::unique_ptr<sim::SpiNorFlash> file_flash(const std::string& scheme, const st
   return flash;
 }
 
+// The simulated board's flash from the URI: flash=PATH (a file, above), and
+// three knobs for testing tools against a flash that misbehaves (docs/sim-flash.md):
+// flash_jedec=XXXXXX (another chip's JEDEC id), flash_status=XX (status
+// register 1's protection bits set), flash_fail_program=N (the N-th page
+// program leaves bits set).
+std::unique_ptr<sim::SpiNorFlash> make_flash(const DeviceUri& u) {
+  sim::FlashPart part = sim::w25q128jv();
+  const auto hex = [&](const char* key, std::size_t digits) -> std::optional<std::uint32_t> {
+    const std::string v = u.param(key);
+    if (v.empty()) return std::nullopt;
+    if (v.size() != digits || v.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+      throw BoardError(BoardError::Kind::kUsage, u.scheme + "://: '" + key + "=" + v + "' must be " +
+                                                     std::to_string(digits) + " hex digits");
+    return static_cast<std::uint32_t>(std::stoul(v, nullptr, 16));
+  };
+  if (const auto j = hex("flash_jedec", 6)) {
+    part.name = "JEDEC " + u.param("flash_jedec");
+    part.jedec = {static_cast<std::uint8_t>(*j >> 16), static_cast<std::uint8_t>(*j >> 8), static_cast<std::uint8_t>(*j)};
+  }
+  const std::string path = u.param("flash");
+  auto flash = path.empty() ? std::make_unique<sim::SpiNorFlash>(part) : file_flash(u.scheme, path, part);
+  if (const auto st = hex("flash_status", 2)) flash->backdoor_set_status(static_cast<std::uint8_t>(*st));
+  if (const auto n = number(u, "flash_fail_program", 0); n > 0) {
+    sim::FlashFaults f;
+    f.fail_program_number = n;
+    flash->set_faults(f);
+  }
+  return flash;
+}
+
 // Sets the identity and flash fields of the RTL board's options where this
 // build's RtlBoardOptions has them (they arrive with the gateware's boot
 // loader, sim/board).
@@ -114,7 +146,7 @@ void boot_options(O& o, const sim::BootImage* image, sim::SpiNorFlash* flash) {
 
 std::unique_ptr<usb::Device> open_device(const DeviceUri& u, int usb_interface) {
   if (u.scheme == "model") {
-    only_keys(u, {"clock", "flash"});
+    only_keys(u, {"clock", "flash", "flash_jedec", "flash_status", "flash_fail_program"});
     sim::ModelBoardOptions o;
     o.clock_hz = number(u, "clock", o.clock_hz);
     sim::SimulatedFpgaOptions fo;
@@ -140,12 +172,11 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u, int usb_interface) 
       }
       return board;
     };
-    return std::make_unique<sim::SimulatedDevice>(fo, factory, "MODEL0001",
-                                                  flash_path.empty() ? nullptr : file_flash(u.scheme, flash_path));
+    return std::make_unique<sim::SimulatedDevice>(fo, factory, "MODEL0001", make_flash(u));
   }
   if (u.scheme == "sim") {
 #ifdef SPIKELINK_HAVE_RTL_BOARD
-    only_keys(u, {"phy", "baud", "clock", "trace", "flash"});
+    only_keys(u, {"phy", "baud", "clock", "trace", "flash", "flash_jedec", "flash_status", "flash_fail_program"});
     sim::RtlBoardOptions o;
     const std::string phy = u.param("phy", "byte");
     if (phy == "uart") {
@@ -164,7 +195,7 @@ std::unique_ptr<usb::Device> open_device(const DeviceUri& u, int usb_interface) 
     fo.clock_hz = o.clock_hz;
     const std::string flash_path = u.param("flash");
     fo.boot_from_flash = !flash_path.empty();
-    auto flash = flash_path.empty() ? std::make_unique<sim::SpiNorFlash>() : file_flash(u.scheme, flash_path);
+    auto flash = make_flash(u);
     // The gateware reads its network from the flash itself (its boot
     // loader); the image gives it its identity.
     auto factory = [o, f = flash.get()](const sim::BootImage* image) -> std::unique_ptr<sim::ChannelPort> {

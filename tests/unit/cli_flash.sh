@@ -86,6 +86,25 @@ check "usage: bad freq: exit 2" 2 "$bin" flash a.spkimg --freq 90e6
 check "usage: unknown board: exit 2" 2 "$bin" flash a.spkimg --board nosuchboard --device "model://?flash=flash.bin"
 check "device: bad URI: exit 2" 2 "$bin" flash a.spkimg --device "model://?bogus=1"
 
+# A flash that misbehaves (docs/sim-flash.md's URI knobs): each refusal's
+# exit code, and nothing written where nothing should be.
+cp flash.bin before.bin
+"$bin" image pack --bitstream top.bin -o b0.spkimg --gateware-version 2.3.9 --build-time 1800000000 >/dev/null
+check "unknown JEDEC id: exit 3" 3 "$bin" flash b0.spkimg --device "model://?flash=flash.bin&flash_jedec=C22018"
+contains "unknown JEDEC id" err.txt "unknown JEDEC id C2 20 18"
+check "write-protected: exit 3" 3 "$bin" flash b0.spkimg --device "model://?flash=flash.bin&flash_status=1C"
+contains "write-protected" err.txt "--unprotect"
+cmp -s flash.bin before.bin || { echo "FAIL: a refused flash changed the flash file"; fails=$((fails + 1)); }
+# The third page program (a page of the header's sector) leaves bits set.
+cp before.bin flash2.bin
+check "verify failure: exit 5" 5 "$bin" flash b0.spkimg --device "model://?flash=flash.bin&flash_fail_program=3"
+contains "verify failure" err.txt "verify failed at flash address"
+check "no verify, damaged image does not boot: exit 6" 6 "$bin" flash b0.spkimg --no-verify --device "model://?flash=flash2.bin&flash_fail_program=3"
+contains "no verify" err.txt "CDONE"
+check "unprotect: exit 0" 0 "$bin" flash b0.spkimg --unprotect --device "model://?flash=flash.bin&flash_status=1C"
+contains "unprotect" out.txt "FPGA configured (CDONE high)"
+check "no server: exit 3" 3 "$bin" flash b0.spkimg --device "tcp://127.0.0.1:1"
+
 # A new version over the old one: only the header's sector changes.
 check "pack v2" 0 "$bin" image pack --bitstream top.bin -o b.spkimg --gateware-version 2.4.0 --source-hash 1234abcd --build-time 1800000000
 check "flash v2" 0 "$bin" --json flash b.spkimg --device "model://?flash=flash.bin"
