@@ -18,6 +18,12 @@ bool all_ff(std::span<const std::uint8_t> b) {
   return std::all_of(b.begin(), b.end(), [](std::uint8_t v) { return v == 0xFF; });
 }
 
+// A write enable took: WEL set and the chip not busy (while it is busy it
+// ignores WREN, and WEL may still be set by the operation in progress).
+bool accepted(std::uint8_t status) {
+  return (status & spinor::kStatusWel) && !(status & spinor::kStatusBusy);
+}
+
 // The SCK clocks that take `seconds`.
 std::uint64_t clocks_for(double seconds, double sck_hz) {
   return static_cast<std::uint64_t>(std::ceil(seconds * sck_hz));
@@ -348,7 +354,7 @@ Report write_image(usb::Device& dev, const BoardDescription& board, std::span<co
     s.bus().command(b, {spinor::cmd::kWriteStatus1,
                         static_cast<std::uint8_t>(rep.status_before & ~spinor::kStatusProtectMask)});
     const auto r = s.run(b);
-    if (!(r[0] & spinor::kStatusWel)) s.no_wel(r[0], "clearing the protection bits");
+    if (!accepted(r[0])) s.no_wel(r[0], "clearing the protection bits");
     const auto st = s.wait_ready(15e-3, 5e-3, 0.1, "writing the status register");
     if (spinor::protected_range(st, chip->size_bytes))
       throw Error(Error::Kind::kDevice, fmt::format("flash: the protection bits did not clear (status {:02X}); "
@@ -377,7 +383,7 @@ Report write_image(usb::Device& dev, const BoardDescription& board, std::span<co
                                               : spinor::cmd::kErase4k;
       s.bus().command_addr(b, op, e.addr);
       const auto r = s.run(b);
-      if (!(r[0] & spinor::kStatusWel)) s.no_wel(r[0], fmt::format("erasing {:#x}", e.addr));
+      if (!accepted(r[0])) s.no_wel(r[0], fmt::format("erasing {:#x}", e.addr));
       const double typ = chip->erase_time(e.bytes), max = chip->erase_time(e.bytes, true);
       s.wait_ready(typ, typ / 16, max, fmt::format("the {} KiB erase at {:#x}", e.bytes / 1024, e.addr));
       erased += e.bytes;
@@ -393,18 +399,22 @@ Report write_image(usb::Device& dev, const BoardDescription& board, std::span<co
       const std::size_t at = addr - off;
       return want.subspan(at, std::min(page, want.size() - at));
     };
-    const auto program_one_polled = [&](std::uint32_t addr) {
-      mpsse::Batch b;
+    // Write enable, its status read back, the page program (one page, so
+    // it never crosses a page boundary).
+    const auto append_program = [&](mpsse::Batch& b, std::uint32_t addr) {
       s.write_enable(b);
-      const auto data = page_bytes(addr);
       s.bus().select(b);
       const std::uint8_t head[] = {spinor::cmd::kPageProgram, static_cast<std::uint8_t>(addr >> 16),
                                    static_cast<std::uint8_t>(addr >> 8), static_cast<std::uint8_t>(addr)};
       b.write(head);
-      b.write(data);
+      b.write(page_bytes(addr));
       s.bus().deselect(b);
+    };
+    const auto program_one_polled = [&](std::uint32_t addr) {
+      mpsse::Batch b;
+      append_program(b, addr);
       const auto r = s.run(b);
-      if (!(r[0] & spinor::kStatusWel)) s.no_wel(r[0], fmt::format("programming the page at {:#x}", addr));
+      if (!accepted(r[0])) s.no_wel(r[0], fmt::format("programming the page at {:#x}", addr));
       s.wait_ready(chip->typical.page_program, chip->typical.page_program / 8, chip->maximum.page_program,
                    fmt::format("the page program at {:#x}", addr));
     };
@@ -413,14 +423,7 @@ Report write_image(usb::Device& dev, const BoardDescription& board, std::span<co
       const std::size_t n = std::min(opt.pages_per_batch, body - i);
       mpsse::Batch b;
       for (std::size_t k = 0; k < n; ++k) {
-        const std::uint32_t addr = plan.pages[i + k];
-        s.write_enable(b);
-        s.bus().select(b);
-        const std::uint8_t head[] = {spinor::cmd::kPageProgram, static_cast<std::uint8_t>(addr >> 16),
-                                     static_cast<std::uint8_t>(addr >> 8), static_cast<std::uint8_t>(addr)};
-        b.write(head);
-        b.write(page_bytes(addr));
-        s.bus().deselect(b);
+        append_program(b, plan.pages[i + k]);
         b.clock_bits(clocks_for(wait_s, s.engine().sck_hz()));
       }
       s.bus().command(b, {spinor::cmd::kReadStatus1}, 1);
@@ -430,8 +433,9 @@ Report write_image(usb::Device& dev, const BoardDescription& board, std::span<co
       if (r[n] & spinor::kStatusBusy)
         s.wait_ready(0, chip->typical.page_program / 8, chip->maximum.page_program, "a page program");
       for (std::size_t k = 0; k < n; ++k) {
-        if (r[k] & spinor::kStatusWel) continue;
-        // WREN came while the chip was still busy with the page before:
+        if (accepted(r[k])) continue;
+        // WREN came while the chip was still busy with the page before
+        // (BUSY set; WEL may still be set from that page's own program):
         // this page was not programmed. Send it again, polled.
         ++rep.page_retries;
         retried = true;
