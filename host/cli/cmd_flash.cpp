@@ -89,6 +89,10 @@ int cmd_flash(const std::vector<std::string>& args, const Common& common) {
     if (device.empty()) device = default_device();
     const DeviceUri uri = parse_uri(device);
     dev = open_device(uri, board.flash_interface);
+    if ((uri.scheme == "sim" || uri.scheme == "model") && uri.param("flash").empty())
+      note(common, fmt::format("note: {} keeps its flash in memory, so this flash ends with this process; "
+                               "use {}://?flash=FILE to keep it (docs/sim-flash.md)",
+                               device, uri.scheme));
   } catch (const BoardError& e) {
     error(e.what());
     return e.kind() == BoardError::Kind::kUsage ? kExitUsage : kExitDevice;
