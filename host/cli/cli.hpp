@@ -53,5 +53,8 @@ std::string default_device();
 
 int cmd_image(const std::vector<std::string>& args, const Common& common);
 int cmd_flash(const std::vector<std::string>& args, const Common& common);
+int cmd_list(const std::vector<std::string>& args, const Common& common);
+int cmd_info(const std::vector<std::string>& args, const Common& common);
+int cmd_reg(const std::vector<std::string>& args, const Common& common);
 
 }  // namespace spikelink::cli

@@ -22,6 +22,9 @@ void print_help(std::ostream& os) {
   os << "Usage: spikelink [--quiet|--verbose] [--json] <command> [args]\n\n"
         "Host tool for spikelink neuromorphic FPGA boards and their simulator.\n\n"
         "Commands:\n"
+        "  list               boards on USB (by serial number) and the simulators\n"
+        "  info               identify a board: gateware, protocol, shape, counters\n"
+        "  reg read|write     read or write the board's registers\n"
         "  flash IMAGE        write an image to a board's flash, verify, reboot\n"
         "  image pack         make an image from a bitstream (and a network blob)\n"
         "  image inspect      check an image and print its header\n"
@@ -82,6 +85,9 @@ int main(int argc, char** argv) {
     }
     if (cmd == "image") return cmd_image(rest, common);
     if (cmd == "flash") return cmd_flash(rest, common);
+    if (cmd == "list") return cmd_list(rest, common);
+    if (cmd == "info") return cmd_info(rest, common);
+    if (cmd == "reg") return cmd_reg(rest, common);
   } catch (const std::exception& e) {
     error(e.what());
     return kExitFailure;
