@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "server/server_main.hpp"
 #include "spikelink/protocol.hpp"
 #include "spikelink/version.hpp"
 
@@ -27,6 +28,7 @@ void print_help(std::ostream& os) {
         "  reg read|write     read or write the board's registers\n"
         "  flash IMAGE        write an image to a board's flash, verify, reboot\n"
         "  image pack         make an image from a bitstream (and a network blob)\n"
+        "  sim-server         serve a simulated board over TCP (tcp://), as spikelink-sim\n"
         "  image inspect      check an image and print its header\n"
         "  version            print the tool and wire-protocol versions\n\n"
         "Options:\n"
@@ -88,6 +90,7 @@ int main(int argc, char** argv) {
     if (cmd == "list") return cmd_list(rest, common);
     if (cmd == "info") return cmd_info(rest, common);
     if (cmd == "reg") return cmd_reg(rest, common);
+    if (cmd == "sim-server") return spikelink::sim::sim_server_main(rest, "spikelink sim-server");
   } catch (const std::exception& e) {
     error(e.what());
     return kExitFailure;

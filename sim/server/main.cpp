@@ -1,63 +1,10 @@
-// spikelink-sim: exports a simulated board over TCP (docs/link.md §5).
-//   spikelink-sim [--board sim://|sim://?phy=uart|model://] [--listen ADDR] [--port N]
-#include <boost/program_options.hpp>
-#include <csignal>
-#include <iostream>
+// spikelink-sim: exports a simulated board over TCP (docs/link.md §5);
+// the same as `spikelink sim-server`.
+#include <string>
+#include <vector>
 
-#include "devices/devices.hpp"
-#include "server/sim_server.hpp"
-
-namespace po = boost::program_options;
-
-namespace {
-spikelink::sim::Server* g_server = nullptr;
-extern "C" void on_signal(int) {
-  if (g_server) g_server->stop();
-}
-}  // namespace
+#include "server/server_main.hpp"
 
 int main(int argc, char** argv) {
-  std::string board_uri = "sim://", listen = "127.0.0.1";
-  unsigned port = 7531;
-  po::options_description desc("spikelink-sim: export a simulated board over TCP, one client at a time\nOptions");
-  desc.add_options()("help,h", "show this help")(
-      "board", po::value(&board_uri)->default_value(board_uri), "simulated board: sim://, sim://?phy=uart[&baud=B], model://")(
-      "listen", po::value(&listen)->default_value(listen), "address to bind (loopback unless told otherwise)")(
-      "port", po::value(&port)->default_value(port), "TCP port (0: any free port, printed at start)");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "spikelink-sim: " << e.what() << "\n" << desc;
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc;
-    return 0;
-  }
-  try {
-    const auto uri = spikelink::parse_uri(board_uri);
-    if (uri.scheme != "sim" && uri.scheme != "model") {
-      std::cerr << "spikelink-sim: --board must be a simulated board (sim:// or model://), not " << board_uri << "\n";
-      return 2;
-    }
-    if (port > 65535) {
-      std::cerr << "spikelink-sim: --port " << port << " is not a TCP port\n";
-      return 2;
-    }
-    auto device = spikelink::open_device(uri);
-    spikelink::sim::Server server(*device, {listen, static_cast<std::uint16_t>(port)});
-    g_server = &server;
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
-    std::cout << "spikelink-sim: serving " << board_uri << " on tcp://" << listen << ":" << server.port() << std::endl;
-    server.run();
-    std::cout << "spikelink-sim: stopped after " << server.clients_served() << " client(s), refused "
-              << server.clients_refused() << std::endl;
-  } catch (const std::exception& e) {
-    std::cerr << "spikelink-sim: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  return spikelink::sim::sim_server_main(std::vector<std::string>(argv + 1, argv + argc), "spikelink-sim");
 }

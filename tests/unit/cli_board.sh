@@ -52,4 +52,23 @@ check "reg: a bad operation" 2 "$bin" reg poke 0x13 --device "$dev"
 check "info: no such server" 3 "$bin" info --device "tcp://127.0.0.1:1"
 check "info: bad URI" 2 "$bin" info --device "nope://x"
 
+# sim-server: the same device over TCP, then info through tcp://.
+"$bin" sim-server --board "$dev" --port 0 >server.txt 2>&1 &
+server=$!
+port=""
+for _ in $(seq 1 100); do
+  port="$(grep -o '127.0.0.1:[0-9]*' server.txt | head -1 | cut -d: -f2)"
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+if [ -z "$port" ]; then
+  echo "FAIL: sim-server did not say its port"; cat server.txt; fails=$((fails + 1))
+else
+  check "info over sim-server" 0 "$bin" --json info --device "tcp://127.0.0.1:$port"
+  json "info over sim-server" 'j["protocol"] == "1.0"'
+fi
+kill -INT "$server" 2>/dev/null
+wait "$server"
+grep -q "stopped after 1 client" server.txt || { echo "FAIL: sim-server did not stop cleanly"; cat server.txt; fails=$((fails + 1)); }
+
 [ "$fails" -eq 0 ] && echo "all passed" || { echo "$fails failed"; exit 1; }
