@@ -56,5 +56,6 @@ int cmd_flash(const std::vector<std::string>& args, const Common& common);
 int cmd_list(const std::vector<std::string>& args, const Common& common);
 int cmd_info(const std::vector<std::string>& args, const Common& common);
 int cmd_reg(const std::vector<std::string>& args, const Common& common);
+int cmd_weights(const std::vector<std::string>& args, const Common& common);
 
 }  // namespace spikelink::cli

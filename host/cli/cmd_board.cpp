@@ -1,5 +1,7 @@
 // spikelink list | info | reg (docs/cli.md): finding boards and asking them
 // what they are.
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -235,6 +237,107 @@ int cmd_reg(const std::vector<std::string>& args, const Common& common) {
       for (std::size_t i = 0; i < vals.size(); ++i)
         std::cout << fmt::format("{:#06x}  {:#010x}  {}\n", addr + i, vals[i], vals[i]);
     }
+    return kExitOk;
+  } catch (const BoardError& e) {
+    return board_error(device, e);
+  } catch (const usb::Error& e) {
+    error(fmt::format("{}: {}", device, e.what()));
+    return kExitDevice;
+  }
+}
+
+}  // namespace spikelink::cli
+
+namespace spikelink::cli {
+
+// spikelink weights dump [-o FILE] [--all] | weights load FILE: the synapse
+// bytes as CSV, "source,neuron,value" (sources: inputs 0..E-1, then neuron
+// n as E + n; value: the signed weight, or the {group, level} byte of a
+// plastic synapse as an unsigned number). Lines starting with '#' are
+// comments.
+int cmd_weights(const std::vector<std::string>& args, const Common& common) {
+  po::options_description opts("spikelink weights options");
+  std::string device, op, file, out;
+  opts.add_options()("help,h", "show this help")(
+      "device,d", po::value(&device), "device URI (default: the only board on USB, else sim://)")(
+      "op", po::value(&op)->required(), "dump or load")("file", po::value(&file), "load: the CSV file")(
+      "output,o", po::value(&out), "dump: write here instead of stdout")("all", "dump: zero weights too")(
+      "unsigned", "dump: values as unsigned bytes (plastic synapses' {group, level})");
+  po::positional_options_description pos;
+  pos.add("op", 1).add("file", 1);
+  po::variables_map vm;
+  try {
+    if (!parse(args, opts, pos, vm,
+               "Usage: spikelink weights dump [-o FILE] [--all] [--unsigned] | weights load FILE [--device URI]\n\n"
+               "Dumps or loads the board's synapse bytes as CSV: source,neuron,value (sources are the inputs\n"
+               "0..E-1, then neuron n as E + n).\n"))
+      return kExitOk;
+    if (op != "dump" && op != "load") throw po::error("the operation must be 'dump' or 'load', not '" + op + "'");
+    if (op == "load" && file.empty()) throw po::error("weights load needs a FILE");
+  } catch (const po::error& e) {
+    error(fmt::format("weights: {}", e.what()));
+    std::cerr << "Try 'spikelink weights --help'.\n";
+    return kExitUsage;
+  }
+  try {
+    auto b = open_board(device);
+    const auto& id = b->identity();
+    const std::size_t n = id.neurons, sources = std::size_t{id.inputs} + id.neurons;
+    auto w = b->read_weights();
+    if (op == "dump") {
+      std::ofstream f;
+      if (!out.empty()) {
+        f.open(out);
+        if (!f) {
+          error(fmt::format("cannot write '{}'", out));
+          return kExitImage;
+        }
+      }
+      std::ostream& os = out.empty() ? std::cout : f;
+      const bool as_unsigned = vm.count("unsigned") > 0;
+      os << "# spikelink weights: " << device << ", " << id.inputs << " inputs, " << id.neurons << " neurons\n"
+         << "source,neuron,value\n";
+      std::size_t lines = 0;
+      for (std::size_t s = 0; s < sources; ++s)
+        for (std::size_t m = 0; m < n; ++m) {
+          const std::uint8_t v = w[s * n + m];
+          if (v == 0 && !vm.count("all")) continue;
+          os << s << ',' << m << ',' << (as_unsigned ? int{v} : int{static_cast<std::int8_t>(v)}) << '\n';
+          ++lines;
+        }
+      if (!out.empty()) note(common, fmt::format("{}: {} weights", out, lines));
+      return kExitOk;
+    }
+    std::ifstream f(file);
+    if (!f) {
+      error(fmt::format("cannot open '{}'", file));
+      return kExitImage;
+    }
+    std::string line;
+    std::size_t lineno = 0, loaded = 0;
+    while (std::getline(f, line)) {
+      ++lineno;
+      if (line.empty() || line[0] == '#' || line.rfind("source", 0) == 0) continue;
+      long s = -1, m = -1, v = 0;
+      char tail = 0;
+      if (std::sscanf(line.c_str(), "%ld,%ld,%ld%c", &s, &m, &v, &tail) != 3) {
+        error(fmt::format("{}:{}: expected 'source,neuron,value', got '{}'", file, lineno, line));
+        return kExitImage;
+      }
+      if (s < 0 || static_cast<std::size_t>(s) >= sources || m < 0 || static_cast<std::size_t>(m) >= n ||
+          v < -128 || v > 255) {
+        error(fmt::format("{}:{}: source {} (0..{}), neuron {} (0..{}) or value {} (-128..255) out of range", file,
+                          lineno, s, sources - 1, m, n - 1, v));
+        return kExitImage;
+      }
+      w[static_cast<std::size_t>(s) * n + static_cast<std::size_t>(m)] = static_cast<std::uint8_t>(v & 0xFF);
+      ++loaded;
+    }
+    std::vector<std::uint16_t> words(w.size() / 2);
+    for (std::size_t i = 0; i < words.size(); ++i)
+      words[i] = static_cast<std::uint16_t>(w[2 * i] | (w[2 * i + 1] << 8));
+    b->write_mem(proto::MemSpace::kWeights, 0, words);
+    note(common, fmt::format("{}: {} weights loaded into {}", file, loaded, device));
     return kExitOk;
   } catch (const BoardError& e) {
     return board_error(device, e);

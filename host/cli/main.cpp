@@ -26,6 +26,7 @@ void print_help(std::ostream& os) {
         "  list               boards on USB (by serial number) and the simulators\n"
         "  info               identify a board: gateware, protocol, shape, counters\n"
         "  reg read|write     read or write the board's registers\n"
+        "  weights dump|load  the synapse bytes as CSV (source,neuron,value)\n"
         "  flash IMAGE        write an image to a board's flash, verify, reboot\n"
         "  image pack         make an image from a bitstream (and a network blob)\n"
         "  sim-server         serve a simulated board over TCP (tcp://), as spikelink-sim\n"
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
     if (cmd == "list") return cmd_list(rest, common);
     if (cmd == "info") return cmd_info(rest, common);
     if (cmd == "reg") return cmd_reg(rest, common);
+    if (cmd == "weights") return cmd_weights(rest, common);
     if (cmd == "sim-server") return spikelink::sim::sim_server_main(rest, "spikelink sim-server");
   } catch (const std::exception& e) {
     error(e.what());

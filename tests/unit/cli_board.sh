@@ -66,9 +66,22 @@ if [ -z "$port" ]; then
 else
   check "info over sim-server" 0 "$bin" --json info --device "tcp://127.0.0.1:$port"
   json "info over sim-server" 'j["protocol"] == "1.0"'
+  # The server's board keeps its state between clients: load, then dump.
+  printf '# test\nsource,neuron,value\n0,1,17\n3,0,-5\n300,7,99\n' > w.csv
+  check "weights load" 0 "$bin" weights load w.csv --device "tcp://127.0.0.1:$port"
+  check "weights dump" 0 "$bin" weights dump -o d.csv --device "tcp://127.0.0.1:$port"
+  for want in "0,1,17" "3,0,-5" "300,7,99"; do
+    grep -qx "$want" d.csv || { echo "FAIL: weights dump lacks $want"; cat d.csv; fails=$((fails + 1)); }
+  done
+  [ "$(grep -c '^[0-9]' d.csv)" -eq 3 ] || { echo "FAIL: weights dump has other non-zero weights"; cat d.csv; fails=$((fails + 1)); }
+  printf '0,1,17\n1,2\n' > bad.csv
+  check "weights load: a bad line" 4 "$bin" weights load bad.csv --device "tcp://127.0.0.1:$port"
+  grep -q "bad.csv:2: expected 'source,neuron,value'" err.txt || { echo "FAIL: no line number"; cat err.txt; fails=$((fails + 1)); }
+  printf '0,99999,1\n' > range.csv
+  check "weights load: out of range" 4 "$bin" weights load range.csv --device "tcp://127.0.0.1:$port"
 fi
 kill -INT "$server" 2>/dev/null
 wait "$server"
-grep -q "stopped after 1 client" server.txt || { echo "FAIL: sim-server did not stop cleanly"; cat server.txt; fails=$((fails + 1)); }
+grep -q "stopped after [0-9]* client" server.txt || { echo "FAIL: sim-server did not stop cleanly"; cat server.txt; fails=$((fails + 1)); }
 
 [ "$fails" -eq 0 ] && echo "all passed" || { echo "$fails failed"; exit 1; }
