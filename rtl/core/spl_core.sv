@@ -29,14 +29,19 @@ module spl_core #(
   parameter bit Plastic = 1'b1,
   // Input FIFO depth (a power of two): the link's event credits.
   parameter int InDepth = 256,
+  // Accumulator lanes (2, 4 or 8): neurons a sweep adds to per clock, the
+  // neurons of a chunk. Fewer take fewer logic cells and more clocks: a row
+  // takes N/Lanes clocks. The results do not depend on it.
+  parameter int Lanes = 8,
   localparam int InCntW = $clog2(InDepth + 1),
   localparam int NeurW  = $clog2(N),
   localparam int ChanW  = $clog2(E),
-  localparam int ChunkW = NeurW - 3,
+  localparam int LaneW  = $clog2(Lanes),
+  localparam int ChunkW = NeurW - LaneW,
   localparam int SrcW   = $clog2(E + N),
   // Spikes of t from neurons below this are swept ahead during the update of
   // t (a row then ends before the update does); later ones wait for t+1.
-  localparam int AheadCut = N - 40
+  localparam int AheadCut = N / Lanes <= 32 ? N - 40 : N - N / Lanes - 8
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -150,6 +155,8 @@ module spl_core #(
   logic [31:0] cnt_spikes_d, cnt_spikes_q;
   logic [31:0] cnt_events_d, cnt_events_q;
   logic [31:0] sops_add;     // to the sops counter (a DSP accumulator)
+  logic [NeurW+8:0] sat_add;     // to the clamp counter
+  logic [IdxW:0]    events_add;  // to the event counter
   // Counts of the rows swept ahead: they belong to timestep t+1 and join
   // the counters when it starts (or are dropped if it re-sweeps).
   logic [NeurW:0]    ahead_events_d, ahead_events_q;
@@ -158,8 +165,8 @@ module spl_core #(
   logic              start;                   // a timestep starts (leaves StIdle)
 
   // Submodule wiring
-  logic [63:0]      weights;
-  logic [7:0]       w_sign, w_neg;
+  logic [8*Lanes-1:0] weights;
+  logic [Lanes-1:0] w_sign, w_neg;
   logic [3:0]       acc_sat;
   logic             acc_sat_ahead;
   logic             acc_busy;
@@ -387,14 +394,15 @@ module spl_core #(
   // invalidate the sweep ahead: t+1 then zeroes its set and sweeps the whole
   // list again.
   assign upd_go   = state_q == StUpd
-                    && (upd_n_q[2:0] != 3'd0 || {1'b0, upd_n_q[NeurW-1:3]} < cur_ready_q || cap_q);
+                    && (upd_n_q[LaneW-1:0] != '0 || {1'b0, upd_n_q[NeurW-1:LaneW]} < cur_ready_q
+                        || cap_q);
   assign upd_valid = upd_go;
-  assign upd_rd   = upd_go && upd_n_q[2:0] == 3'd0 && !cap_q;
+  assign upd_rd   = upd_go && upd_n_q[LaneW-1:0] == '0 && !cap_q;
   // While the update waits for chunk c (neuron 8c next, held by
   // cur_ready_q) the pass of set t[0] sweeps its last row of chunk c: the
   // sums go straight to the update, which takes the chunk the clock after.
   assign sw_cap   = state_q == StUpd && !sw_ahead_q && sw_nxt_q == sw_beg_q
-                    && upd_n_q[2:0] == 3'd0 && sw_chunk_q == upd_n_q[NeurW-1:3];
+                    && upd_n_q[LaneW-1:0] == '0 && sw_chunk_q == upd_n_q[NeurW-1:LaneW];
   assign sw_issue = sw_act_q && !upd_rd;
   // The row issued now is the pass's last of its chunk when the next wraps.
   assign sw_last  = sw_issue && sw_chunk_q == '1 && sw_nxt_q == sw_beg_q;
@@ -475,19 +483,21 @@ module spl_core #(
     cnt_spikes_d      = cnt_spikes_q + 32'(spike);
     ahead_events_d    = ahead_events_q + (NeurW+1)'(ahead_take_q);
     ahead_sat_d       = ahead_sat_q + (acc_sat_ahead ? (NeurW+9)'(acc_sat) : '0);
+    // One adder per counter: the addend is muxed, not the sum.
     if (start) begin
       // Nothing sweeps while idle: the counts of the rows swept ahead join
       // (or, for a re-sweep, are dropped) without a race.
-      cnt_acc_sat_d  = cnt_acc_sat_q + (dirty_q ? 32'h0 : 32'(ahead_sat_q));
-      cnt_events_d   = cnt_events_q + (dirty_q ? 32'h0 : 32'(ahead_events_q));
-      sops_add       = dirty_q ? 32'h0 : 32'(ahead_events_q) * 32'(N);
+      sat_add        = dirty_q ? '0 : ahead_sat_q;
+      events_add     = dirty_q ? '0 : (IdxW+1)'(ahead_events_q);
       ahead_events_d = '0;
       ahead_sat_d    = '0;
     end else begin
-      cnt_acc_sat_d  = cnt_acc_sat_q + (acc_sat_ahead ? 32'h0 : 32'(acc_sat));
-      cnt_events_d   = cnt_events_q + 32'(pass_cnt_q);
-      sops_add       = 32'(pass_cnt_q) * 32'(N);
+      sat_add        = acc_sat_ahead ? '0 : (NeurW+9)'(acc_sat);
+      events_add     = (IdxW+1)'(pass_cnt_q);
     end
+    cnt_acc_sat_d  = cnt_acc_sat_q + 32'(sat_add);
+    cnt_events_d   = cnt_events_q + 32'(events_add);
+    sops_add       = 32'(events_add) * 32'(N);
 
     owed_d = owed_q + (step_q ? step_cnt_q : 32'h0) + owed_delta;
 
@@ -581,7 +591,7 @@ module spl_core #(
     end else if (sw_act_d && !sw_ahead_d) begin
       cur_ready_d = '0;
     end else begin
-      cur_ready_d = (ChunkW+1)'(N / 8);
+      cur_ready_d = (ChunkW+1)'(N / Lanes);
     end
 
     if (clear_q) begin
@@ -704,8 +714,9 @@ module spl_core #(
   // Datapath
   // ---------------------------------------------------------------------
   spl_core_synapses #(
-    .N (N),
-    .E (E)
+    .N     (N),
+    .E     (E),
+    .Lanes (Lanes)
   ) u_synapses (
     .clk_i        (clk_i),
     .rst_ni       (rst_ni),
@@ -732,7 +743,8 @@ module spl_core #(
   );
 
   spl_core_acc #(
-    .N (N)
+    .N     (N),
+    .Lanes (Lanes)
   ) u_acc (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),

@@ -1,5 +1,7 @@
 // Synaptic accumulators: two sets of acc[n] (int16) for every neuron, in
-// eight banks so that a crossbar sweep adds eight weights per clock. Bank j
+// Lanes banks (8 by default; 4 or 2 on the small boards, which take fewer
+// logic cells and more clocks) so that a crossbar sweep adds Lanes weights
+// per clock. Below, "eight" and "8" stand for Lanes. Bank j
 // holds the neurons n with n mod 8 = j; set s, chunk c = n / 8 is at bank
 // address {s, c} (the sets ping-pong per timestep: while the update reads
 // and zeroes one, the recurrent sweep of the next timestep fills the other).
@@ -31,8 +33,11 @@
 // clr_i zeroes address clr_addr_i in all banks; it wins over the other users.
 module spl_core_acc #(
   parameter int N = 256,
+  // Lanes (2, 4 or 8): the neurons of a chunk, one bank and one adder each.
+  parameter int Lanes = 8,
   localparam int NeurW  = $clog2(N),
-  localparam int ChunkW = NeurW - 3
+  localparam int LaneW  = $clog2(Lanes),
+  localparam int ChunkW = NeurW - LaneW
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -42,9 +47,9 @@ module spl_core_acc #(
   input  logic              sw_tag_i,
   input  logic [ChunkW-1:0] sw_chunk_i,
   input  logic              sw_cap_i,
-  input  logic [63:0]       weights_i,
-  input  logic [7:0]        sign_i,     // lane j adds {{9{sign_i[j]}}, weight} + cin_i[j]
-  input  logic [7:0]        cin_i,
+  input  logic [8*Lanes-1:0] weights_i,
+  input  logic [Lanes-1:0]  sign_i,     // lane j adds {{9{sign_i[j]}}, weight} + cin_i[j]
+  input  logic [Lanes-1:0]  cin_i,
   output logic [3:0]        sat_o,
   output logic              sat_tag_o,
   output logic              busy_o,     // a sweep write or clamp count in flight
@@ -65,27 +70,27 @@ module spl_core_acc #(
   logic              upd_rd;
   logic              upd_rd_q;
   logic [ChunkW:0]   upd_addr_q;
-  logic [2:0]        upd_lane_q;
+  logic [LaneW-1:0]  upd_lane_q;
 
   logic [ChunkW:0]   raddr;
-  logic [127:0]      rdata;    // bank j in bits 16j+15..16j
-  logic [127:0]      keep_q;   // the chunk kept for the update (lane 0: handover only)
-  logic [127:0]      sums;     // stage 1's saturated sums
+  logic [16*Lanes-1:0] rdata;    // bank j in bits 16j+15..16j
+  logic [16*Lanes-1:0] keep_q;   // the chunk kept for the update (lane 0: handover only)
+  logic [16*Lanes-1:0] sums;     // stage 1's saturated sums
   logic              cap_q;    // stage 1 hands its sums over
   logic              upd_cap_q;
-  logic [7:0]        we;
+  logic [Lanes-1:0]  we;
   logic [ChunkW:0]   waddr;
-  logic [127:0]      wdata;
-  logic [127:0]      wdata_q;   // stage 1's write of the previous clock
+  logic [16*Lanes-1:0] wdata;
+  logic [16*Lanes-1:0] wdata_q;   // stage 1's write of the previous clock
   logic              byp_q;     // stage 1 adds to wdata_q instead of rdata
-  logic [127:0]      base;
-  logic [7:0]        clamp;
-  logic [7:0]        clamp_q;
+  logic [16*Lanes-1:0] base;
+  logic [Lanes-1:0]  clamp;
+  logic [Lanes-1:0]  clamp_q;
   logic              clamp_v_q, clamp_tag_q;
   logic [3:0]        sat_d, sat_q;
   logic              sat_v_q, sat_tag_q;
 
-  assign upd_rd = upd_valid_i && upd_n_i[2:0] == 3'd0 && !upd_cap_i;
+  assign upd_rd = upd_valid_i && upd_n_i[LaneW-1:0] == '0 && !upd_cap_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -106,14 +111,14 @@ module spl_core_acc #(
       sw_tag_q   <= sw_tag_i;
       sw_addr_q  <= {sw_set_i, sw_chunk_i};
       upd_rd_q   <= upd_rd && !clr_i;
-      upd_addr_q <= {upd_set_i, upd_n_i[NeurW-1:3]};
-      upd_lane_q <= upd_n_i[2:0];
+      upd_addr_q <= {upd_set_i, upd_n_i[NeurW-1:LaneW]};
+      upd_lane_q <= upd_n_i[LaneW-1:0];
     end
   end
 
   always_comb begin
     sat_d = '0;
-    for (int j = 0; j < 8; j++) begin
+    for (int j = 0; j < Lanes; j++) begin
       sat_d = sat_d + {3'b000, clamp_q[j]};
     end
   end
@@ -127,7 +132,7 @@ module spl_core_acc #(
       sat_v_q     <= 1'b0;
       sat_tag_q   <= 1'b0;
     end else begin
-      clamp_q     <= clr_i ? 8'h00 : clamp;
+      clamp_q     <= clr_i ? '0 : clamp;
       clamp_v_q   <= sw_v_q && !clr_i;
       clamp_tag_q <= sw_tag_q;
       sat_q       <= clr_i ? 4'h0 : sat_d;
@@ -139,8 +144,8 @@ module spl_core_acc #(
   assign sat_o     = sat_q;
   assign sat_tag_o = sat_tag_q;
   assign busy_o    = sw_v_q || clamp_v_q || sat_v_q;
-  assign raddr     = upd_rd ? {upd_set_i, upd_n_i[NeurW-1:3]} : {sw_set_i, sw_chunk_i};
-  assign upd_acc_o = (upd_lane_q == 3'd0 && !upd_cap_q) ? rdata[15:0] : keep_q[16*upd_lane_q +: 16];
+  assign raddr     = upd_rd ? {upd_set_i, upd_n_i[NeurW-1:LaneW]} : {sw_set_i, sw_chunk_i};
+  assign upd_acc_o = (upd_lane_q == '0 && !upd_cap_q) ? rdata[15:0] : keep_q[16*upd_lane_q +: 16];
 
   always_ff @(posedge clk_i) begin
     wdata_q <= wdata;
@@ -157,7 +162,7 @@ module spl_core_acc #(
   end
 
   // Lane j: sat16(acc + w).
-  for (genvar j = 0; j < 8; j++) begin : g_lane
+  for (genvar j = 0; j < Lanes; j++) begin : g_lane
     logic [16:0] sum;
     always_comb begin
       sum      = {base[16*j+15], base[16*j +: 16]} + {{9{sign_i[j]}}, weights_i[8*j +: 8]} + 17'(cin_i[j]);
@@ -175,19 +180,19 @@ module spl_core_acc #(
     we    = '0;
     waddr = sw_addr_q;
     if (clr_i) begin
-      we    = 8'hFF;
+      we    = '1;
       waddr = clr_addr_i;
     end else if (sw_v_q) begin
-      we = 8'hFF;
+      we = '1;
     end else if (upd_rd_q) begin
-      we    = 8'hFF;
+      we    = '1;
       waddr = upd_addr_q;
     end
   end
 
   // Depth 256 although a bank needs only 2*N/8 words: it keeps each bank in
   // one EBR instead of letting the synthesiser spread it over flip-flops.
-  for (genvar j = 0; j < 8; j++) begin : g_bank
+  for (genvar j = 0; j < Lanes; j++) begin : g_bank
     spl_ram_1r1w #(
       .Width (16),
       .Depth (256)

@@ -23,7 +23,12 @@
 module spl_core_synapses #(
   parameter int N = 256,
   parameter int E = 256,
-  localparam int ChunkW = $clog2(N) - 3,
+  // Weights per clock (2, 4 or 8): lanes j of chunk c are neurons
+  // Lanes*c + j, in part c mod (8/Lanes) of the 64-bit word of SPRAM
+  // address {s, c*Lanes/8}.
+  parameter int Lanes = 8,
+  localparam int LaneW  = $clog2(Lanes),
+  localparam int ChunkW = $clog2(N) - LaneW,
   localparam int SrcW   = $clog2(E + N)
 ) (
   input  logic              clk_i,
@@ -32,9 +37,9 @@ module spl_core_synapses #(
   input  logic              sw_valid_i,
   input  logic [SrcW-1:0]   sw_src_i,
   input  logic [ChunkW-1:0] sw_chunk_i,
-  output logic [63:0]       weights_o,
-  output logic [7:0]        sign_o,
-  output logic [7:0]        neg_o,
+  output logic [8*Lanes-1:0] weights_o,
+  output logic [Lanes-1:0]  sign_o,
+  output logic [Lanes-1:0]  neg_o,
   output logic [63:0]       raw_o,
   input  logic              plastic_i,
   input  logic [3:0]        inh_i,
@@ -55,8 +60,9 @@ module spl_core_synapses #(
 
   logic [13:0] addr;
   logic [1:0]  host_k_q;
+  logic [8*Lanes-1:0] part;   // the lanes' bytes of the word read
 
-  assign addr = sw_valid_i ? 14'({sw_src_i, sw_chunk_i})
+  assign addr = sw_valid_i ? 14'({sw_src_i, sw_chunk_i[ChunkW-1:3-LaneW]})
               : eng_en_i ? eng_addr_i : host_addr_i[15:2];
 
   for (genvar k = 0; k < 4; k++) begin : g_spram
@@ -72,10 +78,25 @@ module spl_core_synapses #(
     );
   end
 
-  for (genvar j = 0; j < 8; j++) begin : g_map
+  if (Lanes == 8) begin : g_whole
+    assign part = raw_o;
+  end else begin : g_part
+    // Which part of the word a sweep read, for the clock its data shows.
+    logic [2-LaneW:0] sel_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        sel_q <= '0;
+      end else if (sw_valid_i) begin
+        sel_q <= sw_chunk_i[2-LaneW:0];
+      end
+    end
+    assign part = raw_o[8*Lanes*sel_q +: 8*Lanes];
+  end
+
+  for (genvar j = 0; j < Lanes; j++) begin : g_map
     logic [7:0] b;
     logic       neg;
-    assign b   = raw_o[8*j +: 8];
+    assign b   = part[8*j +: 8];
     assign neg = plastic_i && inh_i[b[7:6]];
     assign weights_o[8*j +: 8] = plastic_i ? {1'b0, b[5:0], 1'b0} ^ {8{neg}} : b;
     assign sign_o[j] = plastic_i ? neg : b[7];

@@ -12,7 +12,9 @@ module spikelink_top #(
   parameter int unsigned ClockHz    = 24_000_000,
   parameter int          ClksPerBit = 8,
   // The core's input FIFO depth, the link's event credits (docs/link.md 1.2)
-  parameter int          EventCredits = 512
+  parameter int          EventCredits = 512,
+  // The core's accumulator lanes (2, 4 or 8; docs/rtl-core.md)
+  parameter int          Lanes      = 8
 ) (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -245,7 +247,8 @@ module spikelink_top #(
     .N       (N),
     .E       (E),
     .Plastic (Plastic),
-    .InDepth (EventCredits)
+    .InDepth (EventCredits),
+    .Lanes   (Lanes)
   ) u_core (
     .clk_i                (clk_i),
     .rst_ni               (rst_ni),

@@ -12,6 +12,7 @@ module spikelink_icebreaker #(
   parameter int          E            = 256,
   parameter bit          Plastic      = 1'b0,
   parameter int          EventCredits = 512,
+  parameter int          Lanes        = 8,
   parameter int unsigned ClockHz      = 24_000_000,
   parameter int          ClksPerBit   = 8,         // 3 Mbaud at 24 MHz
   // Identity (set by firmware/CMakeLists.txt): board id, the project
@@ -103,7 +104,8 @@ module spikelink_icebreaker #(
     .Plastic      (Plastic),
     .ClockHz      (ClockHz),
     .ClksPerBit   (ClksPerBit),
-    .EventCredits (EventCredits)
+    .EventCredits (EventCredits),
+    .Lanes        (Lanes)
   ) u_top (
     .clk_i           (clk),
     .rst_ni          (rst_n),

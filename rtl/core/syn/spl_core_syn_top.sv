@@ -17,7 +17,8 @@
 // This is a test fixture, not the board's link: that one comes with the
 // link layer.
 module spl_core_syn_top #(
-  parameter bit Plastic = 1'b1
+  parameter bit Plastic = 1'b1,
+  parameter int Lanes   = 8
 ) (
   input  logic clk_i,
   input  logic rst_ni,
@@ -104,7 +105,8 @@ module spl_core_syn_top #(
   spl_core #(
     .N       (256),
     .E       (256),
-    .Plastic (Plastic)
+    .Plastic (Plastic),
+    .Lanes   (Lanes)
   ) u_core (
     .clk_i               (clk_i),
     .rst_ni              (rst_ni),
