@@ -126,10 +126,15 @@ module spl_link_ctrl #(
   assign gw_ver = {8'h0, gw_major_i, gw_minor_i, gw_patch_i};
   localparam logic [31:0] Shape    = (32'(E) << 16) | 32'(N);
   // Memory spaces in 16-bit words (docs/link.md 1.1)
-  localparam logic [32:0] Size0    = 33'(N * 8);
-  localparam logic [32:0] Size1    = 33'((E + N) * N / 2);
-  localparam logic [32:0] Size2    = 33'd1024;
-  localparam logic [32:0] Size3    = 33'(N * 4);
+  // Every space fits the core's 16-bit word address (at most 2^16 words),
+  // so memory address arithmetic is 17 bits wide (MaW): a start address at
+  // or above 2^16 (m_hi) is beyond every space, and the host's 32-bit
+  // address is read back from the frame's body (hb_q) where it is echoed.
+  localparam int          MaW      = 17;
+  localparam logic [MaW-1:0] Size0 = MaW'(N * 8);
+  localparam logic [MaW-1:0] Size1 = MaW'((E + N) * N / 2);
+  localparam logic [MaW-1:0] Size2 = MaW'(1024);
+  localparam logic [MaW-1:0] Size3 = MaW'(N * 4);
   localparam int          CreditQuiet = 16384;
   localparam logic [31:0] ClockHzW = ClockHz;
   // IDENTIFY, header included, byte 0 in the low bits (docs/protocol.md 8)
@@ -194,13 +199,15 @@ module spl_link_ctrl #(
   // SPIKES: time of the record, mod 2^16 (the core takes time mod 2^16)
   logic [15:0] cur_t_d, cur_t_q;
   logic        bad_d, bad_q;           // a bad address / a word beyond the end
-  logic [31:0] first_bad_d, first_bad_q;
+  // The first bad address: a SPIKES channel, a register, or a MEM_WRITE word
+  // below 2^MaW (one at or above it is the command's start address, m_start)
+  logic [MaW-1:0] first_bad_d, first_bad_q;
   logic [7:0]  drops_d, drops_q;       // events of this frame the core dropped
   logic        skipped_d, skipped_q;
   logic [15:0] addr_d, addr_q;         // REG_READ / COUNTERS: next register
   logic [7:0]  cnt_d, cnt_q;           // items left
   logic [1:0]  space_d, space_q;
-  logic [32:0] maddr_d, maddr_q;       // memory word address
+  logic [MaW-1:0] maddr_d, maddr_q;    // memory word address, low MaW bits
   logic [1:0]  idc_d, idc_q;           // IDENTIFY chunk
 
   // Reply shift register
@@ -310,7 +317,7 @@ module spl_link_ctrl #(
     f_ack = {32'h0, status, req_type, req_seq, 8'h00, TAck};
   endfunction
 
-  function automatic logic [32:0] f_size(input logic [1:0] space);
+  function automatic logic [MaW-1:0] f_size(input logic [1:0] space);
     unique case (space)
       2'd0:    f_size = Size0;
       2'd1:    f_size = Size1;
@@ -340,30 +347,48 @@ module spl_link_ctrl #(
   end
 
   // The register at addr_q (docs/link.md 2); counters at 0x100 + id.
+  // Read only in PItem, where addr_q is always a register: REG_READ checked
+  // every address of its range (rd_ok), COUNTERS_REQ its ids (0..47). So
+  // the value is picked by the few address bits that tell registers apart.
   logic [31:0] rval;
   assign cid = addr_q[5:0];
   always_comb begin
     rval = '0;
-    unique case (addr_q)
-      16'h0000: rval = Magic;
-      16'h0001: rval = {16'h0, 8'(1), 8'(0)};
-      16'h0002: rval = gw_ver;
-      16'h0003: rval = build_hash_i;
-      16'h0004: rval = {16'h0, board_id_i};
-      16'h0005: rval = ClockHzW;
-      16'h0006: rval = Shape;
-      16'h0007: rval = Caps;
-      16'h0010: rval = tick_q;
-      16'h0011: rval = bper_q;
-      16'h0012: rval = flush_q;
-      16'h0013: rval = scratch_q;
-      16'h0020: rval = {29'h0, !out_empty_i || b_open, busy_i || owed_q != '0 || step_q, rt_q};
-      16'h0021: rval = time_i;
-      16'h0022: rval = 32'(ef);
-      16'h0023: rval = owed_q;
-      16'h0024: rval = {30'h0, boot_status_i};
-      default:  rval = addr_q[15:8] == 8'h01 ? cval : 32'h0;
-    endcase
+    if (addr_q[8]) begin
+      rval = cval;
+    end else begin
+      unique case (addr_q[5:4])
+        2'd0: begin            // 0x0000-0x0007
+          unique case (addr_q[2:0])
+            3'd0:    rval = Magic;
+            3'd1:    rval = {16'h0, 8'(1), 8'(0)};
+            3'd2:    rval = gw_ver;
+            3'd3:    rval = build_hash_i;
+            3'd4:    rval = {16'h0, board_id_i};
+            3'd5:    rval = ClockHzW;
+            3'd6:    rval = Shape;
+            default: rval = Caps;
+          endcase
+        end
+        2'd1: begin            // 0x0010-0x0013
+          unique case (addr_q[1:0])
+            2'd0:    rval = tick_q;
+            2'd1:    rval = bper_q;
+            2'd2:    rval = flush_q;
+            default: rval = scratch_q;
+          endcase
+        end
+        default: begin         // 0x0020-0x0024
+          unique case (addr_q[2:0])
+            3'd0:    rval = {29'h0, !out_empty_i || b_open, busy_i || owed_q != '0 || step_q, rt_q};
+            3'd1:    rval = time_i;
+            3'd2:    rval = 32'(ef);
+            3'd3:    rval = owed_q;
+            default: rval = {30'h0, boot_status_i};
+          endcase
+        end
+      endcase
+    end
   end
 
   // Whether addr_q is a register (docs/link.md 1.4: 0x0000-0x0007,
@@ -412,20 +437,32 @@ module spl_link_ctrl #(
   logic [31:0] ctl_arg;
   logic [15:0] rec;
   logic [15:0] rec_t;
-  logic [32:0] m_end;
-  logic [32:0] m_size;
+  logic [MaW-1:0] m_end;
+  logic [MaW-1:0] m_size;
   logic        m_beyond;
+  logic [31:0] m_start;                // the command's 32-bit start address
+  logic        m_hi;                   // it is 2^16 or more
   logic [32:0] sum_arg;
   logic [31:0] owed_dec;
 
+  // Owed timesteps go to the core one at a time: only when it is idle
+  // and its output FIFO is empty, so step mode never overflows it. STEP
+  // adds its argument to what is owed after this clock's step (one adder).
+  assign owed_dec = owed_q - 32'(step_go);
+  assign sum_arg  = 33'(owed_dec) + 33'(ctl_arg);
   assign sh_empty = sh_n_q == '0;
   assign d_seq    = seq_q - exp_q;
   assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
   assign rec      = {buf_rdata, lo_q};
-  assign rec_t    = cur_t_q + 16'(rec[15:12]);
+  // One adder for both record kinds: a time advance (dt 0xF) adds its
+  // 12-bit amount, an event its 4-bit dt.
+  assign rec_t    = cur_t_q + (rec[15:12] == 4'hF ? 16'(rec[11:0]) : 16'(rec[15:12]));
   assign m_size   = f_size(space_q);
-  assign m_end    = maddr_q + 33'(cnt_q);
-  assign m_beyond = maddr_q >= m_size;
+  assign m_start  = hb_q[39:8];
+  assign m_hi     = hb_q[39:24] != 16'h0;
+  // Below 2^16 + 2^8: no carry out of MaW bits.
+  assign m_end    = maddr_q + MaW'(cnt_q);
+  assign m_beyond = m_hi || maddr_q >= m_size;
 
   always_comb begin
     known = 1'b1;
@@ -494,12 +531,7 @@ module spl_link_ctrl #(
     ld_data     = '0;
     ld_n        = '0;
     ld_fin      = 1'b0;
-    sum_arg     = 33'(owed_q) + 33'(ctl_arg);
-
-    // Owed timesteps go to the core one at a time: only when it is idle
-    // and its output FIFO is empty, so step mode never overflows it.
-    owed_dec = owed_q - 32'(step_go);
-    owed_d   = owed_dec;
+    owed_d      = owed_dec;
 
     unique case (st_q)
       PIdle: begin
@@ -606,13 +638,13 @@ module spl_link_ctrl #(
             TMemWrite: begin
               rd_ptr_d = 8'd5;
               space_d  = hb_q[1:0];
-              maddr_d  = {1'b0, hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
+              maddr_d  = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d    = {1'b0, len_q[7:1]} - 8'd2;   // words: (len - 5) / 2
               st_d     = PMemWait;
             end
             TMemRead: begin
               space_d = hb_q[1:0];
-              maddr_d = {1'b0, hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
+              maddr_d = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d   = hb_q[47:40];
               st_d    = PMr;
             end
@@ -635,7 +667,7 @@ module spl_link_ctrl #(
         end else begin
           ph_d = 2'd0;
           if (rec[15:12] == 4'hF) begin
-            cur_t_d = cur_t_q + 16'(rec[11:0]);
+            cur_t_d = rec_t;
           end else begin
             cur_t_d = rec_t;
             if (rec[11:0] < 12'(E)) begin
@@ -646,7 +678,7 @@ module spl_link_ctrl #(
               c_bad_add = 1'b1;
               if (!bad_q) begin
                 bad_d       = 1'b1;
-                first_bad_d = 32'(rec[11:0]);
+                first_bad_d = MaW'(rec[11:0]);
               end
             end
           end
@@ -661,7 +693,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StBadAddr, seq_q, TSpikes, first_bad_q);
+            ld_data = f_err(StBadAddr, seq_q, TSpikes, 32'(first_bad_q));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PSpkDrop;
@@ -737,7 +769,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (!rd_ok) begin
           bad_d       = 1'b1;
-          first_bad_d = 32'(addr_q);
+          first_bad_d = MaW'(addr_q);
           st_d        = PRr;
         end else begin
           addr_d = addr_q + 16'd1;
@@ -752,7 +784,7 @@ module spl_link_ctrl #(
         if (sh_empty) begin
           ld = 1'b1;
           if (bad_q) begin
-            ld_data = f_err(StBadAddr, seq_q, TRegRead, first_bad_q);
+            ld_data = f_err(StBadAddr, seq_q, TRegRead, 32'(first_bad_q));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PDone;
@@ -798,11 +830,11 @@ module spl_link_ctrl #(
       end
 
       PMr: begin
-        if (m_end > m_size) begin
+        if (m_hi || m_end > m_size) begin
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StBadAddr, seq_q, TMemRead, m_beyond ? maddr_q[31:0] : m_size[31:0]);
+            ld_data = f_err(StBadAddr, seq_q, TMemRead, m_beyond ? m_start : 32'(m_size));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PDone;
@@ -832,9 +864,9 @@ module spl_link_ctrl #(
             if (m_beyond) begin
               if (!bad_q) begin
                 bad_d       = 1'b1;
-                first_bad_d = maddr_q[31:0];
+                first_bad_d = maddr_q;
               end
-              maddr_d = maddr_q + 33'd1;
+              maddr_d = maddr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -850,7 +882,7 @@ module spl_link_ctrl #(
             if (mem_gnt_i) begin
               mreq_d  = 1'b0;
               mwe_d   = 1'b0;
-              maddr_d = maddr_q + 33'd1;
+              maddr_d = maddr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -864,7 +896,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = bad_q ? f_err(StBadAddr, seq_q, TMemWrite, first_bad_q)
+          ld_data = bad_q ? f_err(StBadAddr, seq_q, TMemWrite, m_hi ? m_start : 32'(first_bad_q))
                           : f_ack(seq_q, TMemWrite, StOk);
           ld_n    = bad_q ? 4'd9 : 4'd5;
           ld_fin  = 1'b1;
@@ -875,7 +907,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = {8'h0, maddr_q[31:0], 6'h0, space_q, seq_q, 8'h00, TMemData};
+          ld_data = {8'h0, m_start, 6'h0, space_q, seq_q, 8'h00, TMemData};
           ld_n    = 4'd8;
           st_d    = PMrReq;
         end
@@ -903,7 +935,7 @@ module spl_link_ctrl #(
           ld_data = {56'h0, mem_rdata_i};
           ld_n    = 4'd2;
           ld_fin  = cnt_q == 8'd1;
-          maddr_d = maddr_q + 33'd1;
+          maddr_d = maddr_q + MaW'(1);
           cnt_d   = cnt_q - 8'd1;
           st_d    = cnt_q == 8'd1 ? PDone : PMrReq;
         end
@@ -929,8 +961,7 @@ module spl_link_ctrl #(
             8'd2: rt_d = 1'b1;
             8'd3: rt_d = 1'b0;
             8'd4: begin  // STEP: owe arg more, saturating
-              sum_arg = 33'(owed_dec) + 33'(ctl_arg);
-              owed_d  = sum_arg[32] ? 32'hFFFF_FFFF : sum_arg[31:0];
+              owed_d = sum_arg[32] ? 32'hFFFF_FFFF : sum_arg[31:0];
             end
             default: ;
           endcase
