@@ -186,7 +186,8 @@ module spl_link_ctrl #(
   logic [47:0] hb_d, hb_q;             // body bytes 0..5; then a REG_WRITE item being assembled
   logic [7:0]  exp_d, exp_q;           // expected sequence number
   logic        have_exp_d, have_exp_q;
-  logic [7:0]  last_seq_d, last_seq_q; // last host frame processed
+  // The last host frame processed is seq_q while idle: seq_q changes only
+  // when a frame is stored (PRx), and every frame leaves through PDone.
 
   logic [7:0]  rd_ptr_d, rd_ptr_q;     // body buffer: rdata shows byte rd_ptr_q
   logic [7:0]  buf_rdata;
@@ -223,8 +224,10 @@ module spl_link_ctrl #(
 
   // Core side
   logic        in_valid_d, in_valid_q;
-  logic [ChanW-1:0] in_chan_d, in_chan_q;
-  logic [15:0] in_time_d, in_time_q;
+  // An event's channel and time are not registered apart: the clock its
+  // in_valid_q is high, lo_q still holds its record's low byte and cur_t_q
+  // its time (the core's input FIFO takes them only with in_valid_o).
+  logic [ChanW-1:0] in_chan;
   logic        mreq_d, mreq_q;
   logic        mwe_d, mwe_q;
   logic [15:0] mwdata_d, mwdata_q;
@@ -454,6 +457,20 @@ module spl_link_ctrl #(
   assign d_seq    = seq_q - exp_q;
   assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
   assign rec      = {buf_rdata, lo_q};
+  if (ChanW <= 8) begin : g_chan_lo
+    assign in_chan = lo_q[ChanW-1:0];
+  end else begin : g_chan_hi
+    // Channels above 255: the record's high byte is gone a clock later.
+    logic [ChanW-9:0] chan_hi_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        chan_hi_q <= '0;
+      end else begin
+        chan_hi_q <= buf_rdata[ChanW-9:0];
+      end
+    end
+    assign in_chan = {chan_hi_q, lo_q};
+  end
   // One adder for both record kinds: a time advance (dt 0xF) adds its
   // 12-bit amount, an event its 4-bit dt.
   assign rec_t    = cur_t_q + (rec[15:12] == 4'hF ? 16'(rec[11:0]) : 16'(rec[15:12]));
@@ -491,7 +508,6 @@ module spl_link_ctrl #(
     hb_d        = hb_q;
     exp_d       = exp_q;
     have_exp_d  = have_exp_q;
-    last_seq_d  = last_seq_q;
     rd_ptr_d    = rd_ptr_q;
     ph_d        = ph_q;
     lo_d        = lo_q;
@@ -507,8 +523,6 @@ module spl_link_ctrl #(
     maddr_d     = maddr_q;
     idc_d       = idc_q;
     in_valid_d  = 1'b0;
-    in_chan_d   = in_chan_q;
-    in_time_d   = in_time_q;
     mreq_d      = mreq_q;
     mwe_d       = mwe_q;
     mwdata_d    = mwdata_q;
@@ -539,7 +553,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld        = 1'b1;
-            ld_data   = {24'h0, 8'd1, 16'(ef), last_seq_q, 8'h00, TCredit};
+            ld_data   = {24'h0, 8'd1, 16'(ef), seq_q, 8'h00, TCredit};
             ld_n      = 4'd6;
             ld_fin    = 1'b1;
             last_ef_d = ef;
@@ -672,8 +686,6 @@ module spl_link_ctrl #(
             cur_t_d = rec_t;
             if (rec[11:0] < 12'(E)) begin
               in_valid_d = 1'b1;
-              in_chan_d  = rec[ChanW-1:0];
-              in_time_d  = rec_t;
             end else begin
               c_bad_add = 1'b1;
               if (!bad_q) begin
@@ -969,7 +981,6 @@ module spl_link_ctrl #(
       end
 
       PDone: begin
-        last_seq_d = seq_q;
         if (type_q != TSpikes) begin
           // A command: CREDIT right after its reply.
           want = 1'b1;
@@ -1026,7 +1037,6 @@ module spl_link_ctrl #(
       hb_q        <= '0;
       exp_q       <= '0;
       have_exp_q  <= 1'b0;
-      last_seq_q  <= '0;
       rd_ptr_q    <= '0;
       ph_q        <= '0;
       lo_q        <= '0;
@@ -1045,8 +1055,6 @@ module spl_link_ctrl #(
       sh_n_q      <= '0;
       sh_fin_q    <= 1'b0;
       in_valid_q  <= 1'b0;
-      in_chan_q   <= '0;
-      in_time_q   <= '0;
       mreq_q      <= 1'b0;
       mwe_q       <= 1'b0;
       mwdata_q    <= '0;
@@ -1071,7 +1079,6 @@ module spl_link_ctrl #(
       hb_q        <= hb_d;
       exp_q       <= exp_d;
       have_exp_q  <= have_exp_d && !seq_resync_i;
-      last_seq_q  <= last_seq_d;
       rd_ptr_q    <= rd_ptr_d;
       ph_q        <= ph_d;
       lo_q        <= lo_d;
@@ -1090,8 +1097,6 @@ module spl_link_ctrl #(
       sh_n_q      <= sh_n_d;
       sh_fin_q    <= sh_fin_d;
       in_valid_q  <= in_valid_d;
-      in_chan_q   <= in_chan_d;
-      in_time_q   <= in_time_d;
       mreq_q      <= mreq_d;
       mwe_q       <= mwe_d;
       mwdata_q    <= mwdata_d;
@@ -1266,8 +1271,8 @@ module spl_link_ctrl #(
   assign mem_addr_o    = maddr_q[15:0];
   assign mem_wdata_o   = mwdata_q;
   assign in_valid_o    = in_valid_q;
-  assign in_channel_o  = in_chan_q;
-  assign in_time_o     = in_time_q;
+  assign in_channel_o  = in_chan;
+  assign in_time_o     = cur_t_q;
   assign clear_o       = clear_q;
   assign cnt_clr_o     = fclr;
   assign step_o        = step_q;
