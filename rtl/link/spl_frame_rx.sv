@@ -122,8 +122,13 @@ module spl_frame_rx (
   logic [7:0]  ram_rdata;
   logic        slot_done;
 
+  // a + b + 1 on one adder: the 1 is the carry out of an extra low bit.
+  logic       unused_wr_c, unused_rd_c, unused_ra_c;
+  logic [9:0] rd_next;                   // past the frame being delivered
+  logic [8:0] rd_byte;                   // its byte rdr_raddr
+
   // Byte 0 of a frame's space holds its length; decoded bytes follow.
-  assign wr_addr   = wr_base_q + 10'd1 + {2'b00, raw_len_q};
+  assign {wr_addr, unused_wr_c} = {wr_base_q, 1'b1} + {2'b00, raw_len_q, 1'b1};
   // 512 bytes held and not yet delivered: the next write would overrun.
   assign ring_full = (wr_addr - rd_base_q) >= 10'd512;
 
@@ -176,7 +181,7 @@ module spl_frame_rx (
             // Keep length and header+body; the next frame starts over the CRC.
             cnt_ok_d  = cnt_ok_b + 32'd1;
             commit    = 1'b1;
-            wr_base_d = wr_base_q + 10'd1 + {2'b00, raw_len_q - 8'd4};
+            wr_base_d = wr_addr - 10'd4;   // raw_len_q >= 6 here
           end
         end
         grp_len_d = '0;
@@ -261,9 +266,9 @@ module spl_frame_rx (
       end
       RdData: begin
         ram_re    = rdr_re;
-        ram_raddr = rd_base_q[8:0] + 9'd1 + {1'b0, rdr_raddr};
+        ram_raddr = rd_byte;
         if (slot_done) begin
-          rd_base_d  = rd_base_q + 10'd1 + {2'b00, cur_len_q};
+          rd_base_d  = rd_next;
           rd_state_d = RdIdle;
         end
       end
@@ -272,6 +277,9 @@ module spl_frame_rx (
       end
     endcase
   end
+
+  assign {rd_byte, unused_ra_c} = {rd_base_q[8:0], 1'b1} + {1'b0, rdr_raddr, 1'b1};
+  assign {rd_next, unused_rd_c} = {rd_base_q, 1'b1} + {2'b00, cur_len_q, 1'b1};
 
   spl_ram_1r1w #(
     .Width (8),

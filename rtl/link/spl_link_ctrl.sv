@@ -126,10 +126,15 @@ module spl_link_ctrl #(
   assign gw_ver = {8'h0, gw_major_i, gw_minor_i, gw_patch_i};
   localparam logic [31:0] Shape    = (32'(E) << 16) | 32'(N);
   // Memory spaces in 16-bit words (docs/link.md 1.1)
-  localparam logic [32:0] Size0    = 33'(N * 8);
-  localparam logic [32:0] Size1    = 33'((E + N) * N / 2);
-  localparam logic [32:0] Size2    = 33'd1024;
-  localparam logic [32:0] Size3    = 33'(N * 4);
+  // Every space fits the core's 16-bit word address (at most 2^16 words),
+  // so memory address arithmetic is 17 bits wide (MaW): a start address at
+  // or above 2^16 (m_hi) is beyond every space, and the host's 32-bit
+  // address is read back from the frame's body (hb_q) where it is echoed.
+  localparam int          MaW      = 17;
+  localparam logic [MaW-1:0] Size0 = MaW'(N * 8);
+  localparam logic [MaW-1:0] Size1 = MaW'((E + N) * N / 2);
+  localparam logic [MaW-1:0] Size2 = MaW'(1024);
+  localparam logic [MaW-1:0] Size3 = MaW'(N * 4);
   localparam int          CreditQuiet = 16384;
   localparam logic [31:0] ClockHzW = ClockHz;
   // IDENTIFY, header included, byte 0 in the low bits (docs/protocol.md 8)
@@ -181,7 +186,8 @@ module spl_link_ctrl #(
   logic [47:0] hb_d, hb_q;             // body bytes 0..5; then a REG_WRITE item being assembled
   logic [7:0]  exp_d, exp_q;           // expected sequence number
   logic        have_exp_d, have_exp_q;
-  logic [7:0]  last_seq_d, last_seq_q; // last host frame processed
+  // The last host frame processed is seq_q while idle: seq_q changes only
+  // when a frame is stored (PRx), and every frame leaves through PDone.
 
   logic [7:0]  rd_ptr_d, rd_ptr_q;     // body buffer: rdata shows byte rd_ptr_q
   logic [7:0]  buf_rdata;
@@ -194,13 +200,15 @@ module spl_link_ctrl #(
   // SPIKES: time of the record, mod 2^16 (the core takes time mod 2^16)
   logic [15:0] cur_t_d, cur_t_q;
   logic        bad_d, bad_q;           // a bad address / a word beyond the end
-  logic [31:0] first_bad_d, first_bad_q;
+  // The first bad address: a SPIKES channel, a register, or a MEM_WRITE word
+  // below 2^MaW (one at or above it is the command's start address, m_start)
+  logic [MaW-1:0] first_bad_d, first_bad_q;
   logic [7:0]  drops_d, drops_q;       // events of this frame the core dropped
   logic        skipped_d, skipped_q;
   logic [15:0] addr_d, addr_q;         // REG_READ / COUNTERS: next register
   logic [7:0]  cnt_d, cnt_q;           // items left
   logic [1:0]  space_d, space_q;
-  logic [32:0] maddr_d, maddr_q;       // memory word address
+  logic [MaW-1:0] maddr_d, maddr_q;    // memory word address, low MaW bits
   logic [1:0]  idc_d, idc_q;           // IDENTIFY chunk
 
   // Reply shift register
@@ -216,8 +224,10 @@ module spl_link_ctrl #(
 
   // Core side
   logic        in_valid_d, in_valid_q;
-  logic [ChanW-1:0] in_chan_d, in_chan_q;
-  logic [15:0] in_time_d, in_time_q;
+  // An event's channel and time are not registered apart: the clock its
+  // in_valid_q is high, lo_q still holds its record's low byte and cur_t_q
+  // its time (the core's input FIFO takes them only with in_valid_o).
+  logic [ChanW-1:0] in_chan;
   logic        mreq_d, mreq_q;
   logic        mwe_d, mwe_q;
   logic [15:0] mwdata_d, mwdata_q;
@@ -310,7 +320,7 @@ module spl_link_ctrl #(
     f_ack = {32'h0, status, req_type, req_seq, 8'h00, TAck};
   endfunction
 
-  function automatic logic [32:0] f_size(input logic [1:0] space);
+  function automatic logic [MaW-1:0] f_size(input logic [1:0] space);
     unique case (space)
       2'd0:    f_size = Size0;
       2'd1:    f_size = Size1;
@@ -340,30 +350,48 @@ module spl_link_ctrl #(
   end
 
   // The register at addr_q (docs/link.md 2); counters at 0x100 + id.
+  // Read only in PItem, where addr_q is always a register: REG_READ checked
+  // every address of its range (rd_ok), COUNTERS_REQ its ids (0..47). So
+  // the value is picked by the few address bits that tell registers apart.
   logic [31:0] rval;
   assign cid = addr_q[5:0];
   always_comb begin
     rval = '0;
-    unique case (addr_q)
-      16'h0000: rval = Magic;
-      16'h0001: rval = {16'h0, 8'(1), 8'(0)};
-      16'h0002: rval = gw_ver;
-      16'h0003: rval = build_hash_i;
-      16'h0004: rval = {16'h0, board_id_i};
-      16'h0005: rval = ClockHzW;
-      16'h0006: rval = Shape;
-      16'h0007: rval = Caps;
-      16'h0010: rval = tick_q;
-      16'h0011: rval = bper_q;
-      16'h0012: rval = flush_q;
-      16'h0013: rval = scratch_q;
-      16'h0020: rval = {29'h0, !out_empty_i || b_open, busy_i || owed_q != '0 || step_q, rt_q};
-      16'h0021: rval = time_i;
-      16'h0022: rval = 32'(ef);
-      16'h0023: rval = owed_q;
-      16'h0024: rval = {30'h0, boot_status_i};
-      default:  rval = addr_q[15:8] == 8'h01 ? cval : 32'h0;
-    endcase
+    if (addr_q[8]) begin
+      rval = cval;
+    end else begin
+      unique case (addr_q[5:4])
+        2'd0: begin            // 0x0000-0x0007
+          unique case (addr_q[2:0])
+            3'd0:    rval = Magic;
+            3'd1:    rval = {16'h0, 8'(1), 8'(0)};
+            3'd2:    rval = gw_ver;
+            3'd3:    rval = build_hash_i;
+            3'd4:    rval = {16'h0, board_id_i};
+            3'd5:    rval = ClockHzW;
+            3'd6:    rval = Shape;
+            default: rval = Caps;
+          endcase
+        end
+        2'd1: begin            // 0x0010-0x0013
+          unique case (addr_q[1:0])
+            2'd0:    rval = tick_q;
+            2'd1:    rval = bper_q;
+            2'd2:    rval = flush_q;
+            default: rval = scratch_q;
+          endcase
+        end
+        default: begin         // 0x0020-0x0024
+          unique case (addr_q[2:0])
+            3'd0:    rval = {29'h0, !out_empty_i || b_open, busy_i || owed_q != '0 || step_q, rt_q};
+            3'd1:    rval = time_i;
+            3'd2:    rval = 32'(ef);
+            3'd3:    rval = owed_q;
+            default: rval = {30'h0, boot_status_i};
+          endcase
+        end
+      endcase
+    end
   end
 
   // Whether addr_q is a register (docs/link.md 1.4: 0x0000-0x0007,
@@ -412,20 +440,46 @@ module spl_link_ctrl #(
   logic [31:0] ctl_arg;
   logic [15:0] rec;
   logic [15:0] rec_t;
-  logic [32:0] m_end;
-  logic [32:0] m_size;
+  logic [MaW-1:0] m_end;
+  logic [MaW-1:0] m_size;
   logic        m_beyond;
+  logic [31:0] m_start;                // the command's 32-bit start address
+  logic        m_hi;                   // it is 2^16 or more
   logic [32:0] sum_arg;
   logic [31:0] owed_dec;
 
+  // Owed timesteps go to the core one at a time: only when it is idle
+  // and its output FIFO is empty, so step mode never overflows it. STEP
+  // adds its argument to what is owed after this clock's step (one adder).
+  assign owed_dec = owed_q - 32'(step_go);
+  assign sum_arg  = 33'(owed_dec) + 33'(ctl_arg);
   assign sh_empty = sh_n_q == '0;
   assign d_seq    = seq_q - exp_q;
   assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
   assign rec      = {buf_rdata, lo_q};
-  assign rec_t    = cur_t_q + 16'(rec[15:12]);
+  if (ChanW <= 8) begin : g_chan_lo
+    assign in_chan = lo_q[ChanW-1:0];
+  end else begin : g_chan_hi
+    // Channels above 255: the record's high byte is gone a clock later.
+    logic [ChanW-9:0] chan_hi_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        chan_hi_q <= '0;
+      end else begin
+        chan_hi_q <= buf_rdata[ChanW-9:0];
+      end
+    end
+    assign in_chan = {chan_hi_q, lo_q};
+  end
+  // One adder for both record kinds: a time advance (dt 0xF) adds its
+  // 12-bit amount, an event its 4-bit dt.
+  assign rec_t    = cur_t_q + (rec[15:12] == 4'hF ? 16'(rec[11:0]) : 16'(rec[15:12]));
   assign m_size   = f_size(space_q);
-  assign m_end    = maddr_q + 33'(cnt_q);
-  assign m_beyond = maddr_q >= m_size;
+  assign m_start  = hb_q[39:8];
+  assign m_hi     = hb_q[39:24] != 16'h0;
+  // Below 2^16 + 2^8: no carry out of MaW bits.
+  assign m_end    = maddr_q + MaW'(cnt_q);
+  assign m_beyond = m_hi || maddr_q >= m_size;
 
   always_comb begin
     known = 1'b1;
@@ -454,7 +508,6 @@ module spl_link_ctrl #(
     hb_d        = hb_q;
     exp_d       = exp_q;
     have_exp_d  = have_exp_q;
-    last_seq_d  = last_seq_q;
     rd_ptr_d    = rd_ptr_q;
     ph_d        = ph_q;
     lo_d        = lo_q;
@@ -470,8 +523,6 @@ module spl_link_ctrl #(
     maddr_d     = maddr_q;
     idc_d       = idc_q;
     in_valid_d  = 1'b0;
-    in_chan_d   = in_chan_q;
-    in_time_d   = in_time_q;
     mreq_d      = mreq_q;
     mwe_d       = mwe_q;
     mwdata_d    = mwdata_q;
@@ -494,12 +545,7 @@ module spl_link_ctrl #(
     ld_data     = '0;
     ld_n        = '0;
     ld_fin      = 1'b0;
-    sum_arg     = 33'(owed_q) + 33'(ctl_arg);
-
-    // Owed timesteps go to the core one at a time: only when it is idle
-    // and its output FIFO is empty, so step mode never overflows it.
-    owed_dec = owed_q - 32'(step_go);
-    owed_d   = owed_dec;
+    owed_d      = owed_dec;
 
     unique case (st_q)
       PIdle: begin
@@ -507,7 +553,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld        = 1'b1;
-            ld_data   = {24'h0, 8'd1, 16'(ef), last_seq_q, 8'h00, TCredit};
+            ld_data   = {24'h0, 8'd1, 16'(ef), seq_q, 8'h00, TCredit};
             ld_n      = 4'd6;
             ld_fin    = 1'b1;
             last_ef_d = ef;
@@ -606,13 +652,13 @@ module spl_link_ctrl #(
             TMemWrite: begin
               rd_ptr_d = 8'd5;
               space_d  = hb_q[1:0];
-              maddr_d  = {1'b0, hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
+              maddr_d  = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d    = {1'b0, len_q[7:1]} - 8'd2;   // words: (len - 5) / 2
               st_d     = PMemWait;
             end
             TMemRead: begin
               space_d = hb_q[1:0];
-              maddr_d = {1'b0, hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
+              maddr_d = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d   = hb_q[47:40];
               st_d    = PMr;
             end
@@ -635,18 +681,16 @@ module spl_link_ctrl #(
         end else begin
           ph_d = 2'd0;
           if (rec[15:12] == 4'hF) begin
-            cur_t_d = cur_t_q + 16'(rec[11:0]);
+            cur_t_d = rec_t;
           end else begin
             cur_t_d = rec_t;
             if (rec[11:0] < 12'(E)) begin
               in_valid_d = 1'b1;
-              in_chan_d  = rec[ChanW-1:0];
-              in_time_d  = rec_t;
             end else begin
               c_bad_add = 1'b1;
               if (!bad_q) begin
                 bad_d       = 1'b1;
-                first_bad_d = 32'(rec[11:0]);
+                first_bad_d = MaW'(rec[11:0]);
               end
             end
           end
@@ -661,7 +705,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StBadAddr, seq_q, TSpikes, first_bad_q);
+            ld_data = f_err(StBadAddr, seq_q, TSpikes, 32'(first_bad_q));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PSpkDrop;
@@ -737,7 +781,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (!rd_ok) begin
           bad_d       = 1'b1;
-          first_bad_d = 32'(addr_q);
+          first_bad_d = MaW'(addr_q);
           st_d        = PRr;
         end else begin
           addr_d = addr_q + 16'd1;
@@ -752,7 +796,7 @@ module spl_link_ctrl #(
         if (sh_empty) begin
           ld = 1'b1;
           if (bad_q) begin
-            ld_data = f_err(StBadAddr, seq_q, TRegRead, first_bad_q);
+            ld_data = f_err(StBadAddr, seq_q, TRegRead, 32'(first_bad_q));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PDone;
@@ -798,11 +842,11 @@ module spl_link_ctrl #(
       end
 
       PMr: begin
-        if (m_end > m_size) begin
+        if (m_hi || m_end > m_size) begin
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StBadAddr, seq_q, TMemRead, m_beyond ? maddr_q[31:0] : m_size[31:0]);
+            ld_data = f_err(StBadAddr, seq_q, TMemRead, m_beyond ? m_start : 32'(m_size));
             ld_n    = 4'd9;
             ld_fin  = 1'b1;
             st_d    = PDone;
@@ -832,9 +876,9 @@ module spl_link_ctrl #(
             if (m_beyond) begin
               if (!bad_q) begin
                 bad_d       = 1'b1;
-                first_bad_d = maddr_q[31:0];
+                first_bad_d = maddr_q;
               end
-              maddr_d = maddr_q + 33'd1;
+              maddr_d = maddr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -850,7 +894,7 @@ module spl_link_ctrl #(
             if (mem_gnt_i) begin
               mreq_d  = 1'b0;
               mwe_d   = 1'b0;
-              maddr_d = maddr_q + 33'd1;
+              maddr_d = maddr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -864,7 +908,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = bad_q ? f_err(StBadAddr, seq_q, TMemWrite, first_bad_q)
+          ld_data = bad_q ? f_err(StBadAddr, seq_q, TMemWrite, m_hi ? m_start : 32'(first_bad_q))
                           : f_ack(seq_q, TMemWrite, StOk);
           ld_n    = bad_q ? 4'd9 : 4'd5;
           ld_fin  = 1'b1;
@@ -875,7 +919,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = {8'h0, maddr_q[31:0], 6'h0, space_q, seq_q, 8'h00, TMemData};
+          ld_data = {8'h0, m_start, 6'h0, space_q, seq_q, 8'h00, TMemData};
           ld_n    = 4'd8;
           st_d    = PMrReq;
         end
@@ -903,7 +947,7 @@ module spl_link_ctrl #(
           ld_data = {56'h0, mem_rdata_i};
           ld_n    = 4'd2;
           ld_fin  = cnt_q == 8'd1;
-          maddr_d = maddr_q + 33'd1;
+          maddr_d = maddr_q + MaW'(1);
           cnt_d   = cnt_q - 8'd1;
           st_d    = cnt_q == 8'd1 ? PDone : PMrReq;
         end
@@ -929,8 +973,7 @@ module spl_link_ctrl #(
             8'd2: rt_d = 1'b1;
             8'd3: rt_d = 1'b0;
             8'd4: begin  // STEP: owe arg more, saturating
-              sum_arg = 33'(owed_dec) + 33'(ctl_arg);
-              owed_d  = sum_arg[32] ? 32'hFFFF_FFFF : sum_arg[31:0];
+              owed_d = sum_arg[32] ? 32'hFFFF_FFFF : sum_arg[31:0];
             end
             default: ;
           endcase
@@ -938,7 +981,6 @@ module spl_link_ctrl #(
       end
 
       PDone: begin
-        last_seq_d = seq_q;
         if (type_q != TSpikes) begin
           // A command: CREDIT right after its reply.
           want = 1'b1;
@@ -995,7 +1037,6 @@ module spl_link_ctrl #(
       hb_q        <= '0;
       exp_q       <= '0;
       have_exp_q  <= 1'b0;
-      last_seq_q  <= '0;
       rd_ptr_q    <= '0;
       ph_q        <= '0;
       lo_q        <= '0;
@@ -1014,8 +1055,6 @@ module spl_link_ctrl #(
       sh_n_q      <= '0;
       sh_fin_q    <= 1'b0;
       in_valid_q  <= 1'b0;
-      in_chan_q   <= '0;
-      in_time_q   <= '0;
       mreq_q      <= 1'b0;
       mwe_q       <= 1'b0;
       mwdata_q    <= '0;
@@ -1040,7 +1079,6 @@ module spl_link_ctrl #(
       hb_q        <= hb_d;
       exp_q       <= exp_d;
       have_exp_q  <= have_exp_d && !seq_resync_i;
-      last_seq_q  <= last_seq_d;
       rd_ptr_q    <= rd_ptr_d;
       ph_q        <= ph_d;
       lo_q        <= lo_d;
@@ -1059,8 +1097,6 @@ module spl_link_ctrl #(
       sh_n_q      <= sh_n_d;
       sh_fin_q    <= sh_fin_d;
       in_valid_q  <= in_valid_d;
-      in_chan_q   <= in_chan_d;
-      in_time_q   <= in_time_d;
       mreq_q      <= mreq_d;
       mwe_q       <= mwe_d;
       mwdata_q    <= mwdata_d;
@@ -1235,8 +1271,8 @@ module spl_link_ctrl #(
   assign mem_addr_o    = maddr_q[15:0];
   assign mem_wdata_o   = mwdata_q;
   assign in_valid_o    = in_valid_q;
-  assign in_channel_o  = in_chan_q;
-  assign in_time_o     = in_time_q;
+  assign in_channel_o  = in_chan;
+  assign in_time_o     = cur_t_q;
   assign clear_o       = clear_q;
   assign cnt_clr_o     = fclr;
   assign step_o        = step_q;
