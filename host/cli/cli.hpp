@@ -57,5 +57,6 @@ int cmd_list(const std::vector<std::string>& args, const Common& common);
 int cmd_info(const std::vector<std::string>& args, const Common& common);
 int cmd_reg(const std::vector<std::string>& args, const Common& common);
 int cmd_weights(const std::vector<std::string>& args, const Common& common);
+int cmd_record(const std::vector<std::string>& args, const Common& common);
 
 }  // namespace spikelink::cli

@@ -27,6 +27,7 @@ void print_help(std::ostream& os) {
         "  info               identify a board: gateware, protocol, shape, counters\n"
         "  reg read|write     read or write the board's registers\n"
         "  weights dump|load  the synapse bytes as CSV (source,neuron,value)\n"
+        "  record -o FILE     run the board's network and record its spikes (.csv or .spk)\n"
         "  flash IMAGE        write an image to a board's flash, verify, reboot\n"
         "  image pack         make an image from a bitstream (and a network blob)\n"
         "  sim-server         serve a simulated board over TCP (tcp://), as spikelink-sim\n"
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
     if (cmd == "info") return cmd_info(rest, common);
     if (cmd == "reg") return cmd_reg(rest, common);
     if (cmd == "weights") return cmd_weights(rest, common);
+    if (cmd == "record") return cmd_record(rest, common);
     if (cmd == "sim-server") return spikelink::sim::sim_server_main(rest, "spikelink sim-server");
   } catch (const std::exception& e) {
     error(e.what());

@@ -52,6 +52,29 @@ check "reg: a bad operation" 2 "$bin" reg poke 0x13 --device "$dev"
 check "info: no such server" 3 "$bin" info --device "tcp://127.0.0.1:1"
 check "info: bad URI" 2 "$bin" info --device "nope://x"
 
+# record: every spike the board made is in the file, and none was lost.
+check "record --steps" 0 "$bin" --json record --steps 30 -o rec.spk --device "$dev"
+json "record --steps" 'j["spikes"] > 0 and j["spikes"] == j["board_spikes"] and j["spikes_dropped_tx_full"] == 0 and j["host_ring_dropped"] == 0'
+python3 -c "import json,os; j=json.load(open('out.txt')); assert (os.path.getsize('rec.spk') - 32) // 8 == j['spikes']" \
+  || { echo "FAIL: rec.spk does not hold the spikes recorded"; fails=$((fails + 1)); }
+printf 'time_ms,channel\n1,0\n2,1\n' > in.csv
+check "record --input" 0 "$bin" record --steps 10 -o rec.csv --input in.csv --device "$dev"
+grep -q '^0.000,' rec.csv || { echo "FAIL: rec.csv has no spike at 0 ms"; head rec.csv; fails=$((fails + 1)); }
+printf '1,9999\n' > far.csv
+check "record: an input channel the board lacks" 4 "$bin" record --steps 10 -o rec2.csv --input far.csv --device "$dev"
+check "record: neither --steps nor --seconds" 2 "$bin" record -o rec3.csv --device "$dev"
+check "record: a file type it cannot write" 2 "$bin" record --steps 1 -o rec.txt --device "$dev"
+# Ctrl-C during a real-time run: a valid file with everything received.
+"$bin" --json record --seconds 30 -o int.spk --device "$dev" >int.json 2>int.err &
+rec=$!
+sleep 2
+kill -INT "$rec"
+wait "$rec"
+rc=$?
+[ "$rc" -eq 0 ] || { echo "FAIL: record after Ctrl-C: exit $rc"; cat int.err; fails=$((fails + 1)); }
+python3 -c "import json,os; j=json.load(open('int.json')); assert j['interrupted'] and (os.path.getsize('int.spk') - 32) // 8 == j['spikes'] and (os.path.getsize('int.spk') - 32) % 8 == 0, j" \
+  || { echo "FAIL: the interrupted recording"; cat int.json int.err; fails=$((fails + 1)); }
+
 # sim-server: the same device over TCP, then info through tcp://.
 "$bin" sim-server --board "$dev" --port 0 >server.txt 2>&1 &
 server=$!
