@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "server/server_main.hpp"
 #include "spikelink/protocol.hpp"
+#include "spikelink/suggest.hpp"
 #include "spikelink/version.hpp"
 
 namespace {
@@ -99,7 +100,9 @@ int main(int argc, char** argv) {
     error(e.what());
     return kExitFailure;
   }
-  error("unknown command '" + cmd + "'");
+  const auto near = spikelink::closest(
+      cmd, {"list", "info", "reg", "weights", "record", "flash", "image", "sim-server", "version"});
+  error("unknown command '" + cmd + "'" + (near ? " (did you mean '" + *near + "'?)" : ""));
   std::cerr << "Try 'spikelink --help'.\n";
   return kExitUsage;
 }

@@ -84,6 +84,10 @@ cmp -s flash.bin before.bin || { echo "FAIL: a refused flash changed the flash f
 check "usage: no image: exit 2" 2 "$bin" flash
 check "usage: bad freq: exit 2" 2 "$bin" flash a.spkimg --freq 90e6
 check "usage: unknown board: exit 2" 2 "$bin" flash a.spkimg --board nosuchboard --device "model://?flash=flash.bin"
+check "usage: a misspelt board: exit 2" 2 "$bin" flash a.spkimg --board icebraker --device "model://?flash=flash.bin"
+contains "a misspelt board" err.txt "did you mean 'icebreaker'"
+check "usage: a misspelt command: exit 2" 2 "$bin" flsh a.spkimg
+contains "a misspelt command" err.txt "did you mean 'flash'"
 check "device: bad URI: exit 2" 2 "$bin" flash a.spkimg --device "model://?bogus=1"
 
 # A flash that misbehaves (docs/sim-flash.md's URI knobs): each refusal's

@@ -8,6 +8,7 @@
 #include "spikelink/board_desc.hpp"
 #include "spikelink/flasher.hpp"
 #include "spikelink/spi_nor.hpp"
+#include "spikelink/suggest.hpp"
 
 using namespace spikelink;
 
@@ -219,4 +220,25 @@ image: {flash_offset: 0, max_bytes: 1048576}
   t.replace(t.find("role: link"), 10, "role: uart");
   CHECK(err(t).find("x.yaml:6:") == 0);
   CHECK(err("name: [unclosed\n").find("not valid YAML") != std::string::npos);
+  // Unknown keys: a slip is named with the key it resembles, at its position.
+  t = good;
+  t.replace(t.find("board_id: 7"), 11, "bord_id: 7");
+  CHECK(err(t).find("x.yaml:2:1: unknown key 'bord_id' (did you mean 'board_id'?)") == 0);
+  t = good;
+  t.replace(t.find("max_baud"), 8, "maxbaud");
+  CHECK(err(t).find("x.yaml:10:") == 0);
+  CHECK(err(t).find("unknown key 'maxbaud' (did you mean 'max_baud'?); 'link' takes: baud, max_baud") != std::string::npos);
+  t = good + "colour: blue\n";
+  CHECK(err(t).find("unknown key 'colour'; the top level takes:") != std::string::npos);
+}
+
+TEST_CASE("did you mean: the nearest known word within a slip's distance") {
+  const std::vector<std::string> known = {"tau_m", "v_rest", "v_reset", "v_thresh", "tau_refrac"};
+  CHECK(edit_distance("kitten", "sitting") == 3);
+  CHECK(edit_distance("", "abc") == 3);
+  CHECK(closest("v_thres", known) == "v_thresh");
+  CHECK(closest("tau_refract", known) == "tau_refrac");
+  CHECK(closest("v_rset", known) == "v_reset");
+  CHECK(!closest("weight", known));
+  CHECK(!closest("x", known));
 }
