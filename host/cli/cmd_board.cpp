@@ -31,9 +31,14 @@ bool parse(const std::vector<std::string>& args, po::options_description& opts,
   return true;
 }
 
-int board_error(const std::string& device, const BoardError& e) {
+// Called in a catch block: a failure while talking to the device gets its
+// message and exit code (2 for a bad URI or request, 3 for the device);
+// anything else is thrown on.
+int device_error(const std::string& device, const std::exception& e) {
+  const auto* be = dynamic_cast<const BoardError*>(&e);
+  if (!be && !dynamic_cast<const usb::Error*>(&e)) throw;  // not the device's: main reports it
   error(fmt::format("{}: {}", device, e.what()));
-  return e.kind() == BoardError::Kind::kUsage ? kExitUsage : kExitDevice;
+  return be && be->kind() == BoardError::Kind::kUsage ? kExitUsage : kExitDevice;
 }
 
 std::unique_ptr<Board> open_board(std::string& device) {
@@ -184,11 +189,8 @@ int cmd_info(const std::vector<std::string>& args, const Common& common) {
         caps_string(id.capabilities), boot < 4 ? kBoot[boot] : "?");
     for (const auto& [name, v] : counters.items()) std::cout << fmt::format("    {:<28} {}\n", name, v.get<std::uint64_t>());
     return kExitOk;
-  } catch (const BoardError& e) {
-    return board_error(device, e);
-  } catch (const usb::Error& e) {
-    error(fmt::format("{}: {}", device, e.what()));
-    return kExitDevice;
+  } catch (const std::exception& e) {
+    return device_error(device, e);
   }
 }
 
@@ -238,11 +240,8 @@ int cmd_reg(const std::vector<std::string>& args, const Common& common) {
         std::cout << fmt::format("{:#06x}  {:#010x}  {}\n", addr + i, vals[i], vals[i]);
     }
     return kExitOk;
-  } catch (const BoardError& e) {
-    return board_error(device, e);
-  } catch (const usb::Error& e) {
-    error(fmt::format("{}: {}", device, e.what()));
-    return kExitDevice;
+  } catch (const std::exception& e) {
+    return device_error(device, e);
   }
 }
 
@@ -333,17 +332,11 @@ int cmd_weights(const std::vector<std::string>& args, const Common& common) {
       w[static_cast<std::size_t>(s) * n + static_cast<std::size_t>(m)] = static_cast<std::uint8_t>(v & 0xFF);
       ++loaded;
     }
-    std::vector<std::uint16_t> words(w.size() / 2);
-    for (std::size_t i = 0; i < words.size(); ++i)
-      words[i] = static_cast<std::uint16_t>(w[2 * i] | (w[2 * i + 1] << 8));
-    b->write_mem(proto::MemSpace::kWeights, 0, words);
+    b->write_weights(w);
     note(common, fmt::format("{}: {} weights loaded into {}", file, loaded, device));
     return kExitOk;
-  } catch (const BoardError& e) {
-    return board_error(device, e);
-  } catch (const usb::Error& e) {
-    error(fmt::format("{}: {}", device, e.what()));
-    return kExitDevice;
+  } catch (const std::exception& e) {
+    return device_error(device, e);
   }
 }
 

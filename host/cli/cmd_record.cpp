@@ -124,28 +124,36 @@ int cmd_record(const std::vector<std::string>& args, const Common& common) {
         last_flush = now;
       }
     };
-    if (!events.empty()) b->send(events);
-    if (vm.count("steps")) {
-      std::uint64_t done = 0;
-      const std::uint64_t chunk = 100;
-      while (done < steps && !g_interrupted) {
-        const std::uint64_t n = std::min(chunk, steps - done);
-        b->step(n);
-        done += n;
+    try {
+      if (!events.empty()) b->send(events);
+      if (vm.count("steps")) {
+        std::uint64_t done = 0;
+        const std::uint64_t chunk = 100;
+        while (done < steps && !g_interrupted) {
+          const std::uint64_t n = std::min(chunk, steps - done);
+          b->step(n);
+          done += n;
+          drain();
+          flush_due();
+          bar.update("record", done, steps, "steps");
+        }
+      } else {
+        b->start();
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (std::chrono::steady_clock::now() < end && !g_interrupted) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          drain();
+          flush_due();
+        }
+        b->stop();
         drain();
-        flush_due();
-        bar.update("record", done, steps, "steps");
       }
-    } else {
-      b->start();
-      const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-      while (std::chrono::steady_clock::now() < end && !g_interrupted) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        drain();
-        flush_due();
-      }
-      b->stop();
+    } catch (const BoardError&) {
+      // The board went away (or refused): the spikes it sent before are
+      // still in the host's ring; they go into the file before the error.
       drain();
+      w.close();
+      throw;
     }
     bar.finish();
     interrupted = g_interrupted;

@@ -579,6 +579,13 @@ std::vector<std::uint16_t> Board::read_mem(proto::MemSpace space, std::uint32_t 
   return out;
 }
 
+std::vector<std::uint16_t> weight_words(std::span<const std::uint8_t> bytes) {
+  std::vector<std::uint16_t> words(bytes.size() / 2);
+  for (std::size_t i = 0; i < words.size(); ++i)
+    words[i] = static_cast<std::uint16_t>(bytes[2 * i] | (bytes[2 * i + 1] << 8));
+  return words;
+}
+
 std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t n_all, std::size_t e,
                                            const std::string& where) {
   const std::size_t sources = e + n_all;
@@ -604,10 +611,8 @@ std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t n_al
     std::copy(w.begin(), w.end(), params.begin() + static_cast<std::ptrdiff_t>(n * model::kParamWords));
   }
   chunk(proto::MemSpace::kNeuronParams, 0, params);
-  std::vector<std::uint16_t> weights(sources * n_all / 2, 0);
-  for (std::size_t i = 0; i < weights.size() && !net.weights.empty(); ++i)
-    weights[i] = static_cast<std::uint16_t>(net.weights[2 * i] | (net.weights[2 * i + 1] << 8));
-  chunk(proto::MemSpace::kWeights, 0, weights);
+  chunk(proto::MemSpace::kWeights, 0,
+        net.weights.empty() ? std::vector<std::uint16_t>(sources * n_all / 2, 0) : weight_words(net.weights));
   if (net.plasticity) {
     for (const auto& [addr, word] : plasticity_words(*net.plasticity))
       chunk(proto::MemSpace::kPlasticity, addr, std::span<const std::uint16_t>(&word, 1));
@@ -647,6 +652,16 @@ std::vector<std::uint8_t> Board::read_weights() {
     out[2 * i + 1] = static_cast<std::uint8_t>(words[i] >> 8);
   }
   return out;
+}
+
+void Board::write_weights(std::span<const std::uint8_t> weights) {
+  const auto& id = impl_->ident;
+  const std::size_t want = static_cast<std::size_t>(id.inputs + id.neurons) * id.neurons;
+  if (weights.size() != want)
+    throw BoardError(BoardError::Kind::kUsage, "weights must be (inputs + neurons) x neurons = " +
+                                                   std::to_string(want) + " bytes for " + impl_->uri + ", got " +
+                                                   std::to_string(weights.size()));
+  write_mem(proto::MemSpace::kWeights, 0, weight_words(weights));
 }
 
 std::vector<model::NeuronState> Board::read_state() {

@@ -3,30 +3,13 @@
 # (docs/cli.md): output, --json and exit codes.
 #   cli_board.sh SPIKELINK_BINARY DEVICE_URI
 set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
 bin="$1"
 dev="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-fails=0
-check() {  # check NAME EXPECTED_EXIT COMMAND...
-  local name="$1" want="$2"
-  shift 2
-  "$@" >out.txt 2>err.txt
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL: $name: exit $got, expected $want"
-    sed 's/^/  stdout: /' out.txt
-    sed 's/^/  stderr: /' err.txt
-    fails=$((fails + 1))
-  else
-    echo "ok: $name (exit $got)"
-  fi
-}
-json() {  # json NAME PYTHON_EXPRESSION_ON_j
-  python3 -c "import json,sys; j=json.load(open('out.txt')); sys.exit(0 if ($2) else 1)" \
-    || { echo "FAIL: $1: $2"; sed 's/^/  /' out.txt; fails=$((fails + 1)); }
-}
+source "$here/cli_lib.sh"
 
 check "list" 0 "$bin" list
 grep -q "^sim://" out.txt && grep -q "^model://" out.txt || { echo "FAIL: list lacks the simulators"; fails=$((fails + 1)); }
@@ -105,6 +88,27 @@ else
 fi
 kill -INT "$server" 2>/dev/null
 wait "$server"
+
+# The board goes away mid-recording (the server is killed): exit 3, and the
+# file holds, whole, every spike received before.
+"$bin" sim-server --board "$dev" --port 0 >server2.txt 2>&1 &
+server=$!
+port=""
+for _ in $(seq 1 100); do
+  port="$(grep -o '127.0.0.1:[0-9]*' server2.txt | head -1 | cut -d: -f2)"
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+"$bin" --json record --seconds 30 -o lost.spk --device "tcp://127.0.0.1:$port" >lost.json 2>lost.err &
+rec=$!
+sleep 2
+kill -KILL "$server"
+wait "$server" 2>/dev/null
+wait "$rec"
+rc=$?
+[ "$rc" -eq 3 ] || { echo "FAIL: record when the board goes away: exit $rc, expected 3"; cat lost.err; fails=$((fails + 1)); }
+python3 -c "import json,os; j=json.load(open('lost.json')); n=os.path.getsize('lost.spk') - 32; assert j['failed'] and n % 8 == 0 and n // 8 == j['spikes'] and j['spikes'] > 0, j" \
+  || { echo "FAIL: the recording cut by a lost board"; cat lost.json lost.err; fails=$((fails + 1)); }
 grep -q "stopped after [0-9]* client" server.txt || { echo "FAIL: sim-server did not stop cleanly"; cat server.txt; fails=$((fails + 1)); }
 
-[ "$fails" -eq 0 ] && echo "all passed" || { echo "$fails failed"; exit 1; }
+finish

@@ -3,31 +3,11 @@
 # a file-backed flash, checking output and exit codes (docs/cli.md).
 #   cli_flash.sh SPIKELINK_BINARY WORK_DIR
 set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
 bin="$1"
 work="$2"
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-fails=0
-check() {  # check NAME EXPECTED_EXIT COMMAND...
-  local name="$1" want="$2"
-  shift 2
-  "$@" >out.txt 2>err.txt
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL: $name: exit $got, expected $want"
-    sed 's/^/  stdout: /' out.txt
-    sed 's/^/  stderr: /' err.txt
-    fails=$((fails + 1))
-  else
-    echo "ok: $name (exit $got)"
-  fi
-}
-contains() {  # contains NAME FILE TEXT
-  if ! grep -q -- "$3" "$2"; then
-    echo "FAIL: $1: '$3' not in $2:"
-    sed 's/^/  /' "$2"
-    fails=$((fails + 1))
-  fi
-}
+source "$here/cli_lib.sh"
 
 # An icepack-shaped bitstream: FF 00, comment, 00 FF, sync word, data.
 python3 - <<'PY'
@@ -115,4 +95,4 @@ check "flash v2" 0 "$bin" --json flash b.spkimg --device "model://?flash=flash.b
 python3 -c 'import json; j=json.load(open("out.txt")); assert len(j["erases"])==1 and j["erases"][0]["bytes"]==4096 and j["cdone"], j' \
   || { echo "FAIL: flash v2 should erase one 4 KiB sector"; fails=$((fails + 1)); }
 
-[ "$fails" -eq 0 ] && echo "all passed" || { echo "$fails failed"; exit 1; }
+finish

@@ -79,6 +79,10 @@ struct Network {
 // The words of memory space 2 that configure `p` (docs/plasticity.md §6).
 std::vector<std::pair<std::uint32_t, std::uint16_t>> plasticity_words(const Network::Plasticity& p);
 
+// Synapse bytes [source][neuron] as the weight space's 16-bit words (two
+// synapses a word, the lower index in the low byte).
+std::vector<std::uint16_t> weight_words(std::span<const std::uint8_t> bytes);
+
 // The MEM writes that load `net` into a board with `neurons` neurons and
 // `inputs` external inputs: what Board::load() sends. Throws BoardError
 // (kUsage, naming `where`) when the network does not fit.
@@ -152,6 +156,8 @@ class Board {
   std::vector<std::uint16_t> read_mem(proto::MemSpace space, std::uint32_t addr, std::size_t count);
   void load(const Network& net);
   std::vector<std::uint8_t> read_weights();  // [source][neuron]
+  // All of them, [source][neuron] as read_weights() gives them.
+  void write_weights(std::span<const std::uint8_t> weights);
   std::vector<model::NeuronState> read_state();
   std::vector<model::NeuronRegs> read_params();
 
