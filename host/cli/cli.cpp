@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "spikelink/board.hpp"
 #include "spikelink/ftdi.hpp"
 #include "spikelink/usb.hpp"
 
@@ -72,6 +73,18 @@ std::string default_device() {
   for (const auto& b : boards)
     list += fmt::format("\n  usb://0403:6010?serial={}  ({})", b.serial.empty() ? "?" : b.serial, b.location);
   throw std::runtime_error("several boards are attached; choose one with --device:" + list);
+}
+
+int device_error(const std::string& device, const std::exception& e) {
+  const auto* be = dynamic_cast<const BoardError*>(&e);
+  if (!be && !dynamic_cast<const usb::Error*>(&e)) throw;  // not the device's: main reports it
+  error(fmt::format("{}: {}", device, e.what()));
+  return be && be->kind() == BoardError::Kind::kUsage ? kExitUsage : kExitDevice;
+}
+
+std::unique_ptr<Board> open_board(std::string& device) {
+  if (device.empty()) device = default_device();
+  return Board::open(device);
 }
 
 }  // namespace spikelink::cli

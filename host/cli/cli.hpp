@@ -3,10 +3,16 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
+#include <memory>
 #include <cstdio>
 #include <ostream>
 #include <string>
 #include <vector>
+
+namespace spikelink {
+class Board;
+}
 
 namespace spikelink::cli {
 
@@ -51,6 +57,13 @@ void note(const Common& c, const std::string& msg);  // stderr unless --quiet
 // simulator. Several boards: throws std::runtime_error listing them.
 std::string default_device();
 
+// Called in a catch block: a failure while talking to the device gets its
+// message and exit code (2 for a bad URI or request, 3 for the device);
+// anything else is thrown on.
+int device_error(const std::string& device, const std::exception& e);
+// Opens `device`, or the default device (and sets `device` to it).
+std::unique_ptr<Board> open_board(std::string& device);
+
 int cmd_image(const std::vector<std::string>& args, const Common& common);
 int cmd_flash(const std::vector<std::string>& args, const Common& common);
 int cmd_list(const std::vector<std::string>& args, const Common& common);
@@ -58,5 +71,6 @@ int cmd_info(const std::vector<std::string>& args, const Common& common);
 int cmd_reg(const std::vector<std::string>& args, const Common& common);
 int cmd_weights(const std::vector<std::string>& args, const Common& common);
 int cmd_record(const std::vector<std::string>& args, const Common& common);
+int cmd_run(const std::vector<std::string>& args, const Common& common);
 
 }  // namespace spikelink::cli

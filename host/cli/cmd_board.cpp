@@ -31,21 +31,6 @@ bool parse(const std::vector<std::string>& args, po::options_description& opts,
   return true;
 }
 
-// Called in a catch block: a failure while talking to the device gets its
-// message and exit code (2 for a bad URI or request, 3 for the device);
-// anything else is thrown on.
-int device_error(const std::string& device, const std::exception& e) {
-  const auto* be = dynamic_cast<const BoardError*>(&e);
-  if (!be && !dynamic_cast<const usb::Error*>(&e)) throw;  // not the device's: main reports it
-  error(fmt::format("{}: {}", device, e.what()));
-  return be && be->kind() == BoardError::Kind::kUsage ? kExitUsage : kExitDevice;
-}
-
-std::unique_ptr<Board> open_board(std::string& device) {
-  if (device.empty()) device = default_device();
-  return Board::open(device);
-}
-
 std::uint32_t number(const std::string& s, const char* what) {
   std::size_t used = 0;
   unsigned long long v = 0;
@@ -138,19 +123,7 @@ int cmd_info(const std::vector<std::string>& args, const Common& common) {
     }
     const std::uint32_t boot = b->read_reg(0x0024);
     nlohmann::ordered_json counters;
-    for (std::size_t i = 0; i < proto::kNumCounterIds; ++i) {
-      const auto name = proto::to_string(static_cast<proto::CounterId>(i));
-      if (name != "unknown_counter") counters[std::string(name)] = c.board[i];
-    }
-    // The host's side of the link: what it dropped or found wrong.
-    counters["host_ring_dropped"] = c.host.ring_dropped;
-    counters["host_board_errors"] = c.host.board_errors;
-    counters["host_line_errors"] = c.host.line_errors;
-    counters["host_rx_seq_lost"] = c.host.rx.seq_lost;
-    counters["host_rx_malformed"] = c.host.rx.malformed;
-    counters["host_rx_crc_errors"] = c.host.rx.framing.crc_errors;
-    counters["host_rx_cobs_errors"] = c.host.rx.framing.cobs_errors;
-    counters["host_rx_bytes_discarded"] = c.host.rx.framing.bytes_discarded;
+    for (const auto& [name, v] : named_counters(c)) counters[name] = v;
     if (common.json) {
       const nlohmann::json j = {
           {"device", device},

@@ -28,6 +28,7 @@ void print_help(std::ostream& os) {
         "  info               identify a board: gateware, protocol, shape, counters\n"
         "  reg read|write     read or write the board's registers\n"
         "  weights dump|load  the synapse bytes as CSV (source,neuron,value)\n"
+        "  run CONFIG.yaml    load a network configuration, drive its inputs, record, summarise\n"
         "  record -o FILE     run the board's network and record its spikes (.csv or .spk)\n"
         "  flash IMAGE        write an image to a board's flash, verify, reboot\n"
         "  image pack         make an image from a bitstream (and a network blob)\n"
@@ -40,8 +41,8 @@ void print_help(std::ostream& os) {
         "  -q, --quiet        no progress bars or notes\n"
         "  -v, --verbose      more detail\n"
         "  --json             machine-readable output on stdout\n\n"
-        "Exit codes: 0 success, 1 other failure, 2 usage, 3 device, 4 image or input file,\n"
-        "5 verify failed, 6 board did not boot. Documentation: docs/cli.md.\n";
+        "Exit codes: 0 success, 1 other failure, 2 usage, 3 device, 4 image, configuration or\n"
+        "input file, 5 verify failed, 6 board did not boot, 130 interrupted. Documentation: docs/cli.md.\n";
 }
 
 }  // namespace
@@ -95,13 +96,14 @@ int main(int argc, char** argv) {
     if (cmd == "reg") return cmd_reg(rest, common);
     if (cmd == "weights") return cmd_weights(rest, common);
     if (cmd == "record") return cmd_record(rest, common);
+    if (cmd == "run") return cmd_run(rest, common);
     if (cmd == "sim-server") return spikelink::sim::sim_server_main(rest, "spikelink sim-server");
   } catch (const std::exception& e) {
     error(e.what());
     return kExitFailure;
   }
   const auto near = spikelink::closest(
-      cmd, {"list", "info", "reg", "weights", "record", "flash", "image", "sim-server", "version"});
+      cmd, {"list", "info", "reg", "weights", "run", "record", "flash", "image", "sim-server", "version"});
   error("unknown command '" + cmd + "'" + (near ? " (did you mean '" + *near + "'?)" : ""));
   std::cerr << "Try 'spikelink --help'.\n";
   return kExitUsage;

@@ -620,12 +620,37 @@ std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t n_al
   return out;
 }
 
+std::vector<std::uint16_t> rest_state_words(const Network& net, std::size_t neurons) {
+  std::vector<std::uint16_t> state(neurons * 4, 0);
+  for (std::size_t n = 0; n < net.neurons.size() && n < neurons; ++n)
+    state[4 * n] = static_cast<std::uint16_t>(net.neurons[n].v_rest);
+  return state;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> named_counters(const BoardCounters& c) {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (std::size_t i = 0; i < proto::kNumCounterIds; ++i) {
+    const auto name = proto::to_string(static_cast<proto::CounterId>(i));
+    if (name != "unknown_counter") out.emplace_back(std::string(name), c.board[i]);
+  }
+  // The host's side of the link: what it dropped or found wrong.
+  out.emplace_back("host_ring_dropped", c.host.ring_dropped);
+  out.emplace_back("host_board_errors", c.host.board_errors);
+  out.emplace_back("host_line_errors", c.host.line_errors);
+  out.emplace_back("host_rx_seq_lost", c.host.rx.seq_lost);
+  out.emplace_back("host_rx_malformed", c.host.rx.malformed);
+  out.emplace_back("host_rx_crc_errors", c.host.rx.framing.crc_errors);
+  out.emplace_back("host_rx_cobs_errors", c.host.rx.framing.cobs_errors);
+  out.emplace_back("host_rx_bytes_discarded", c.host.rx.framing.bytes_discarded);
+  out.emplace_back("host_events_discarded_by_reset", c.host.events_discarded_by_reset);
+  return out;
+}
+
 std::vector<std::uint8_t> network_blob(const Network& net, std::size_t neurons, std::size_t inputs) {
   auto writes = network_writes(net, neurons, inputs, "the board");
   // Then every neuron of the network at rest (v = v_rest), so a board that
   // boots with the blob runs the network from its first timestep.
-  std::vector<std::uint16_t> state(neurons * 4, 0);
-  for (std::size_t n = 0; n < net.neurons.size(); ++n) state[4 * n] = static_cast<std::uint16_t>(net.neurons[n].v_rest);
+  const auto state = rest_state_words(net, neurons);
   for (std::size_t at = 0; at < state.size(); at += proto::kMaxMemWords) {
     const std::size_t k = std::min(proto::kMaxMemWords, state.size() - at);
     writes.push_back(proto::MemWrite{proto::MemSpace::kNeuronState, static_cast<std::uint32_t>(at),

@@ -94,6 +94,11 @@ std::vector<proto::MemWrite> network_writes(const Network& net, std::size_t neur
 // boot (docs/image-format.md section 3).
 std::vector<std::uint8_t> network_blob(const Network& net, std::size_t neurons, std::size_t inputs);
 
+// The neuron state words (memory space 3) of a board with `neurons` neurons
+// with every neuron of `net` at rest (v = v_rest) and the rest zeroed: what
+// a run writes after load() so that the network starts from rest.
+std::vector<std::uint16_t> rest_state_words(const Network& net, std::size_t neurons);
+
 // Counters for every stage that can drop or damage data, host and board.
 struct HostCounters {
   ReceiverCounters rx;               // framing, sequence gaps, malformed frames from the board
@@ -116,6 +121,10 @@ struct BoardCounters {
   std::array<std::uint64_t, proto::kNumCounterIds> board{};
   std::uint64_t board_counter(proto::CounterId id) const { return board.at(static_cast<std::size_t>(id)); }
 };
+
+// Every counter by name, the board's (docs/link.md section 2.1) then the
+// host's ("host_..."), for reports and --json output.
+std::vector<std::pair<std::string, std::uint64_t>> named_counters(const BoardCounters& c);
 
 class Board {
  public:
