@@ -260,7 +260,7 @@ InputSchedule::InputSchedule(const Config& cfg) : cfg_(&cfg) {
   for (std::size_t i = 0; i < cfg.inputs.size(); ++i) {
     Stream s;
     s.group = &cfg.inputs[i];
-    s.rng.seed(mix(cfg.seed, i));
+    for (unsigned ch = 0; ch < s.group->size; ++ch) s.rng.emplace_back(mix(mix(cfg.seed, i), ch));
     s.next_ms.assign(s.group->size, std::numeric_limits<double>::infinity());
     s.burst_left.assign(s.group->size, 0);
     // A file is read whole, once, here: its errors come before the run.
@@ -312,7 +312,7 @@ void InputSchedule::schedule_next(Stream& s, unsigned ch, double after_ms) {
       s.next_ms[ch] = g.rate_hz > 0 ? after_ms + 1000.0 / g.rate_hz : inf;
       return;
     case Generator::Kind::kPoisson:
-      s.next_ms[ch] = g.rate_hz > 0 ? after_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng) : inf;
+      s.next_ms[ch] = g.rate_hz > 0 ? after_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng[ch]) : inf;
       return;
     case Generator::Kind::kBursting:
       if (s.burst_left[ch] > 0) {
@@ -320,7 +320,7 @@ void InputSchedule::schedule_next(Stream& s, unsigned ch, double after_ms) {
         s.next_ms[ch] = after_ms + g.burst_interval_ms;
       } else if (g.rate_hz > 0) {
         s.burst_left[ch] = g.burst_spikes - 1;
-        s.next_ms[ch] = after_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng);
+        s.next_ms[ch] = after_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng[ch]);
       } else {
         s.next_ms[ch] = inf;
       }

@@ -236,9 +236,13 @@ TEST_CASE("did you mean: the nearest known word within a slip's distance") {
   const std::vector<std::string> known = {"tau_m", "v_rest", "v_reset", "v_thresh", "tau_refrac"};
   CHECK(edit_distance("kitten", "sitting") == 3);
   CHECK(edit_distance("", "abc") == 3);
+  CHECK(edit_distance("ihn", "inh") == 1);  // two neighbours swapped: one slip
+  CHECK(edit_distance("ca", "abc") == 3);   // not a swap then an insert in between
+  CHECK(closest("stpd", {"static", "stdp", "rate"}) == "stdp");
   CHECK(closest("v_thres", known) == "v_thresh");
   CHECK(closest("tau_refract", known) == "tau_refrac");
-  CHECK(closest("v_rset", known) == "v_reset");
+  CHECK(closest("v_resett", known) == "v_reset");
+  CHECK(closest("v_rset", known) == "v_rest");  // one swap from v_rest, one insertion from v_reset: the first wins
   CHECK(!closest("weight", known));
   CHECK(!closest("x", known));
 }

@@ -205,7 +205,7 @@ class InputSchedule {
     Generator gen;
     std::vector<double> next_ms;       // per channel: its next spike (ms from the run's start)
     std::vector<unsigned> burst_left;  // bursting: spikes still to come in the current burst
-    std::mt19937_64 rng;
+    std::vector<std::mt19937_64> rng;  // per channel: a channel's train does not depend on the windows asked for
     std::vector<proto::SpikeEvent> file;  // file: the whole train, in time order
     std::size_t cursor = 0;
   };
