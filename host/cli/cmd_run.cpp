@@ -56,11 +56,11 @@ void print_summary(std::ostream& os, const config::Config& cfg, const config::Pl
                     r.wall_seconds > 0 ? static_cast<double>(r.timesteps) * cfg.timestep_ms / 1000 / r.wall_seconds
                                        : 0.0);
   // Spikes per population per phase (and the rate per neuron).
-  std::string head = fmt::format("  {:<16} {:>9}", "phase", "duration");
+  std::string head = fmt::format("  {:<20} {:>9}", "phase", "duration");
   for (const auto& p : cfg.populations) head += fmt::format("  {:>18}", p.name);
   os << "\nspikes (rate per neuron)\n" << head << '\n';
   for (const auto& p : r.phases) {
-    std::string line = fmt::format("  {:<16} {:>9}", p.name, seconds(static_cast<double>(p.completed) * cfg.timestep_ms));
+    std::string line = fmt::format("  {:<20} {:>9}", p.name, seconds(static_cast<double>(p.completed) * cfg.timestep_ms));
     const double secs = static_cast<double>(p.completed) * cfg.timestep_ms / 1000;
     for (std::size_t i = 0; i < cfg.populations.size(); ++i)
       line += fmt::format("  {:>18}", fmt::format("{} ({:.1f} Hz)", p.spikes[i],
@@ -74,7 +74,7 @@ void print_summary(std::ostream& os, const config::Config& cfg, const config::Pl
                       rc.min_steps * cfg.timestep_ms, rc.max_steps * cfg.timestep_ms);
     for (const auto& p : r.phases) {
       const auto& x = p.responses[k];
-      os << fmt::format("  {:<16} {:>5} of {:<5} {:>5.0f} %\n", p.name, x.hits, x.trials, 100 * x.fraction());
+      os << fmt::format("  {:<20} {:>5} of {:<5} {:>5.0f} %\n", p.name, x.hits, x.trials, 100 * x.fraction());
     }
   }
   // Weights of the plastic synapses before and after each phase.
@@ -89,7 +89,7 @@ void print_summary(std::ostream& os, const config::Config& cfg, const config::Pl
       for (const auto& p : r.phases) {
         if (s >= p.levels_before.size()) continue;
         const double mv = plan.plastic[s].mv_per_level / 2;
-        os << fmt::format("    {:<16} {:>2} ({:5.2f} mV) -> {}\n", p.name, p.levels_before[s],
+        os << fmt::format("    {:<20} {:>2} ({:5.2f} mV) -> {}\n", p.name, p.levels_before[s],
                           p.levels_before[s] * mv,
                           s < p.levels_after.size()
                               ? fmt::format("{:>2} ({:5.2f} mV)", p.levels_after[s], p.levels_after[s] * mv)
