@@ -88,7 +88,7 @@ void print_summary(std::ostream& os, const config::Config& cfg, const config::Pl
       os << "  " << plan.plastic[s].label << '\n';
       for (const auto& p : r.phases) {
         if (s >= p.levels_before.size()) continue;
-        const double mv = plan.plastic[s].mv_per_level / 2;
+        const double mv = plan.plastic[s].mv_per_level;
         os << fmt::format("    {:<20} {:>2} ({:5.2f} mV) -> {}\n", p.name, p.levels_before[s],
                           p.levels_before[s] * mv,
                           s < p.levels_after.size()

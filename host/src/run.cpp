@@ -347,10 +347,10 @@ std::string summary_json(const config::Config& cfg, const config::Plan& plan, co
       ordered_json w;
       w["synapse"] = plan.plastic[s].label;
       w["before_level"] = p.levels_before[s];
-      w["before_mV"] = p.levels_before[s] * plan.plastic[s].mv_per_level / 2;
+      w["before_mV"] = p.levels_before[s] * plan.plastic[s].mv_per_level;
       if (s < p.levels_after.size()) {
         w["after_level"] = p.levels_after[s];
-        w["after_mV"] = p.levels_after[s] * plan.plastic[s].mv_per_level / 2;
+        w["after_mV"] = p.levels_after[s] * plan.plastic[s].mv_per_level;
       }
       weights.push_back(w);
     }

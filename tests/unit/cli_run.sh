@@ -36,6 +36,9 @@ assert level("depression", "after") < level("depression", "before")
 # The 10 Hz phases leave the weights (almost) alone: the rule's dead band.
 for n in ("after-potentiation", "after-depression"):
     assert abs(level(n, "after") - level(n, "before")) <= 4, n
+# A level of the pacemaker's synapse weighs 2 units of the middle neuron's 0.25 mV.
+w = ph["after-potentiation"]["weights"][0]
+assert abs(w["after_mV"] - 0.5 * w["after_level"]) < 1e-9, w
 c = j["counters"]
 assert c["spikes_dropped_tx_full"] == 0 and c["host_ring_dropped"] == 0 and c["events_dropped_no_credit"] == 0
 EOF
