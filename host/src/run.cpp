@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -144,6 +145,7 @@ Result run(Board& board, const config::Config& cfg, const config::Plan& plan, co
   board.load(plan.network);
   board.write_mem(proto::MemSpace::kNeuronState, 0, rest_state_words(plan.network, N));
   const std::uint64_t t0 = board.time();
+  const auto pace0 = Clock::now();  // real time starts with the first timestep, after loading
   bool learning = plan.network.plasticity && plan.network.plasticity->learning;
   const bool plastic = plan.network.plasticity && plan.network.plasticity->plastic;
 
@@ -176,6 +178,11 @@ Result run(Board& board, const config::Config& cfg, const config::Plan& plan, co
     for (;;) {
       const std::size_t n = board.pull(pulled);
       if (n == 0) break;
+      if (opt.spikes_hook) {
+        std::vector<proto::SpikeEvent> rel(pulled.begin(), pulled.begin() + static_cast<std::ptrdiff_t>(n));
+        for (auto& e : rel) e.timestep -= t0;
+        opt.spikes_hook(rel);
+      }
       out_batch.clear();
       for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t t = pulled[i].timestep - t0;
@@ -253,8 +260,23 @@ Result run(Board& board, const config::Config& cfg, const config::Plan& plan, co
       if (weights_out) next = std::min(next, (t / cfg.record.weights_every + 1) * cfg.record.weights_every);
       if (state_out) next = std::min(next, (t / cfg.record.state_every + 1) * cfg.record.state_every);
 
+      if (opt.paced) {
+        // Not before the window's time on the wall clock.
+        const auto due = pace0 + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double, std::milli>(static_cast<double>(t) * cfg.timestep_ms));
+        while (Clock::now() < due && !(opt.stop && opt.stop->load()))
+          std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(1)));
+      }
       events.clear();
       sched.generate(t, next, events);
+      if (opt.inputs_hook) {
+        const std::size_t own = events.size();
+        opt.inputs_hook(t, next, events);
+        for (std::size_t i = own; i < events.size(); ++i)
+          events[i].timestep = std::clamp(events[i].timestep, t, next - 1);
+        std::stable_sort(events.begin(), events.end(),
+                         [](const proto::SpikeEvent& a, const proto::SpikeEvent& b) { return a.timestep < b.timestep; });
+      }
       in_batch.clear();
       for (auto& e : events) {
         in_batch.push_back({e.timestep, e.address});

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,17 @@ struct Options {
   // Called after every chunk (on the caller's thread).
   std::function<void(std::uint64_t done, std::uint64_t total, const std::string& phase)> progress;
   const std::atomic<bool>* stop = nullptr;  // set (by a signal handler) to end the run early
+  // Real time: a window of timesteps is not started before its time on the
+  // wall clock (one timestep per timestep_ms from the run's start), so that
+  // a run keeps pace with other sites (the bridge). Off: as fast as it goes.
+  bool paced = false;
+  // Called before each window [from, to) is sent, to add events from
+  // elsewhere (the bridge's remote spikes): channel and timestep relative to
+  // the run's start, within the window. They are recorded as inputs.
+  std::function<void(std::uint64_t from, std::uint64_t to, std::vector<proto::SpikeEvent>& events)> inputs_hook;
+  // Called with each batch of output spikes as they arrive (neuron and
+  // timestep relative to the run's start), before they are written.
+  std::function<void(std::span<const proto::SpikeEvent> spikes)> spikes_hook;
 };
 
 struct PhaseResult {
