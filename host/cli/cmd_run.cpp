@@ -104,14 +104,19 @@ void print_summary(std::ostream& os, const config::Config& cfg, const config::Pl
       if (k == n) return v;
     return std::uint64_t{0};
   };
-  os << fmt::format("\ncounters: {} spikes, {} input events, {} synaptic operations, {} potentiation and {} "
+  if (r.board_counters)
+    os << fmt::format("\ncounters: {} spikes, {} input events, {} synaptic operations, {} potentiation and {} "
                     "depression pulses\n",
                     get("core_spikes"), get("core_events"), get("core_sops"), get("core_pulses_pot"),
                     get("core_pulses_dep"));
   std::string losses;
   for (const auto& [k, v] : counters)
-    if (!is_work_counter(k) && v != 0) losses += fmt::format("  {} {}\n", k, v);
-  os << (losses.empty() ? "losses: none (every counter of dropped, damaged or late data is 0)\n"
+    if (!is_work_counter(k) && v != 0 && (r.board_counters || k.rfind("host_", 0) == 0))
+      losses += fmt::format("  {} {}\n", k, v);
+  if (!r.board_counters)
+    os << "\nboard counters: not read (the board went away); the host's are below\n";
+  os << (losses.empty() ? (r.board_counters ? "losses: none (every counter of dropped, damaged or late data is 0)\n"
+                                            : "host losses: none\n")
                         : "losses and errors:\n" + losses);
 }
 
@@ -155,7 +160,6 @@ int cmd_run(const std::vector<std::string>& args, const Common& common) {
   try {
     cfg = config::load(path);
     if (vm.count("seed")) cfg.seed = seed;
-    config::InputSchedule check_inputs(cfg);  // reads and checks input files before the device is opened
   } catch (const config::Error& e) {
     error(e.what());
     return kExitImage;
@@ -166,6 +170,7 @@ int cmd_run(const std::vector<std::string>& args, const Common& common) {
   try {
     board = open_board(device);
     plan = config::compile(cfg, config::shape_of(board->identity()), device);
+    config::InputSchedule check_inputs(cfg);  // reads and checks input files before the board is touched
   } catch (const config::Error& e) {
     error(e.what());
     return kExitImage;

@@ -146,9 +146,15 @@ Generator read_generator(const Reader& r, const YAML::Node& n, const std::string
 }
 
 Plasticity read_plasticity(const Reader& r, const YAML::Node& n, const std::string& w,
-                           const std::vector<Device>& devices) {
+                           const std::vector<Device>& devices, double dt) {
   Plasticity p;
   p.at = r.at(n);
+  // The defaults are the 2017 software's times (100 ms, 37.5 ms on a 1 ms
+  // grid, 1 s), in timesteps of this configuration.
+  const auto to_steps = [dt](double ms) { return static_cast<std::uint16_t>(std::min<long long>(std::llround(ms / dt), model::kMaxWindow)); };
+  p.w_plus = to_steps(100);
+  p.w_minus = to_steps(37);
+  p.window = to_steps(1000);
   r.map(n, w);
   r.keys(n, "'" + w + "'", {"rule", "device", "window", "high", "low", "w_plus", "w_minus"});
   if (!n["rule"]) r.fail(n, w + " needs 'rule' (static, stdp or rate)");
@@ -164,10 +170,11 @@ Plasticity read_plasticity(const Reader& r, const YAML::Node& n, const std::stri
   const auto steps = [&](const char* key, std::uint16_t& dst) {
     if (!n[key]) return;
     const double ms = r.quantity(n[key], w + "." + key, Dim::kTime, 0, kMaxMs);
-    dst = static_cast<std::uint16_t>(std::llround(std::min(ms, 1e9)));  // checked against the window limit below
-    if (std::llround(ms) > model::kMaxWindow)
-      r.fail(n[key], fmt::format("{}.{} = {} ms is more than the core's {} timesteps", w, key, ms,
+    const long long count = std::llround(ms / dt);
+    if (count > model::kMaxWindow)
+      r.fail(n[key], fmt::format("{}.{} = {} ms is {} timesteps, more than the core's {}", w, key, ms, count,
                                  model::kMaxWindow));
+    dst = static_cast<std::uint16_t>(count);
   };
   steps("window", p.window);
   steps("w_plus", p.w_plus);
@@ -228,7 +235,12 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
   if (root["name"]) c.name = r.name(root["name"], "name");
   if (root["description"]) c.description = r.text(root["description"], "description");
   if (root["seed"]) c.seed = r.whole(root["seed"], "seed", 0, UINT64_MAX);
-  if (root["timestep"]) c.timestep_ms = r.quantity(root["timestep"], "timestep", Dim::kTime, 0.001, 1000);
+  if (root["timestep"]) {
+    c.timestep_ms = r.quantity(root["timestep"], "timestep", Dim::kTime, 0.001, 1000);
+    const double us = c.timestep_ms * 1000;
+    if (std::abs(us - std::round(us)) > 1e-9 * us)  // spike files count time in whole microseconds a timestep
+      r.fail(root["timestep"], fmt::format("timestep = {} ms is not a whole number of microseconds", c.timestep_ms));
+  }
 
   std::set<std::string> names;
   const auto unique = [&](const YAML::Node& key, const std::string& name) {
@@ -239,6 +251,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
   // Neurons (populations), in declaration order on the board.
   if (!root["neurons"]) r.fail(root, "missing 'neurons': the network needs at least one population");
   r.map(root["neurons"], "neurons");
+  r.no_repeats(root["neurons"], "'neurons'");
   if (root["neurons"].size() == 0) r.fail(root["neurons"], "'neurons' is empty: give at least one population");
   unsigned next = 0;
   for (const auto& kv : root["neurons"]) {
@@ -257,9 +270,11 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
     } catch (const std::invalid_argument& e) {
       r.fail(kv.second ? kv.second : kv.first, fmt::format("neurons.{}: {}", p.name, e.what()));
     }
-    if (p.params.v_thresh <= p.params.v_rest)
+    if (p.realised.regs.v_thresh <= p.realised.regs.v_rest)
       r.fail(kv.second["v_thresh"] ? kv.second["v_thresh"] : kv.first,
-             fmt::format("neurons.{}: v_thresh ({} mV) must be above v_rest ({} mV)", p.name, p.params.v_thresh,
+             fmt::format("neurons.{}: v_thresh ({} mV) must be above v_rest ({} mV) by at least 1/256 mV, the "
+                         "board's resolution",
+                         p.name, p.params.v_thresh,
                          p.params.v_rest));
     p.first = next;
     next += p.size;
@@ -269,6 +284,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
   // Inputs, in declaration order on the board's input channels.
   if (const auto in = root["inputs"]) {
     r.map(in, "inputs");
+    r.no_repeats(in, "'inputs'");
     unsigned ch = 0;
     for (const auto& kv : in) {
       InputGroup g;
@@ -290,6 +306,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
   // Devices: memristor step tables.
   if (const auto dv = root["devices"]) {
     r.map(dv, "devices");
+    r.no_repeats(dv, "'devices'");
     for (const auto& kv : dv) {
       Device d;
       d.name = r.name(kv.first, "a device's name");
@@ -325,8 +342,6 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
     r.keys(v, "'variability'", {"d2d", "c2c"});
     if (v["d2d"]) c.variability.d2d_amp = static_cast<std::uint8_t>(r.whole(v["d2d"], "variability.d2d", 0, 255));
     if (v["c2c"]) c.variability.c2c_amp = static_cast<std::uint8_t>(r.whole(v["c2c"], "variability.c2c", 0, 255));
-    c.variability.d2d_seed = static_cast<std::uint32_t>(c.seed * 2654435761u);
-    c.variability.c2c_seed = static_cast<std::uint32_t>(c.seed * 40503u + 1) | 1u;  // never 0: the LFSR would stick
   }
 
   // Connections.
@@ -363,6 +378,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
         k.pattern = Connection::Pattern::kList;
         if (!n["pairs"]) r.fail(n, w + ": list needs 'pairs' ([[pre, post], ...], indices within the groups)");
         r.seq(n["pairs"], w + ".pairs");
+        if (n["pairs"].size() == 0) r.fail(n["pairs"], w + ".pairs is empty: a list connection needs at least one pair");
         for (std::size_t j = 0; j < n["pairs"].size(); ++j) {
           const YAML::Node pr = n["pairs"][j];
           const std::string pw = fmt::format("{}.pairs[{}]", w, j);
@@ -404,7 +420,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
         }
         if (std::abs(k.weight) > 1000) r.fail(wn, fmt::format("{}.weight = {} is out of any board's range", w, v));
       }
-      if (n["plasticity"]) k.plasticity = read_plasticity(r, n["plasticity"], w + ".plasticity", c.devices);
+      if (n["plasticity"]) k.plasticity = read_plasticity(r, n["plasticity"], w + ".plasticity", c.devices, c.timestep_ms);
       if (k.weight_in_levels && k.plasticity.rule == model::Rule::kStatic && !n["plasticity"]) {
         // Levels on a static synapse are fine: it is a synapse of a static group in plastic mode.
       }
@@ -427,7 +443,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
       Phase p;
       p.at = r.at(n);
       p.name = n["name"] ? r.name(n["name"], w + ".name") : fmt::format("phase{}", i + 1);
-      if (!phase_names.insert(p.name).second) r.fail(n["name"], fmt::format("{}: the phase name '{}' is used twice", w, p.name));
+      if (!phase_names.insert(p.name).second) r.fail(n["name"] ? n["name"] : n, fmt::format("{}: the phase name '{}' is used twice", w, p.name));
       if (!n["duration"]) r.fail(n, w + " needs 'duration'");
       const double ms = r.quantity(n["duration"], w + ".duration", Dim::kTime, 0, kMaxMs);
       p.steps = static_cast<std::uint64_t>(std::llround(ms / c.timestep_ms));
@@ -435,6 +451,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
       if (n["learning"]) p.learning = r.boolean(n["learning"], w + ".learning");
       if (const auto in = n["inputs"]) {
         r.map(in, w + ".inputs");
+        r.no_repeats(in, w + ".inputs");
         for (const auto& kv : in) {
           const std::string gname = r.text(kv.first, w + ".inputs key");
           const InputGroup* g = c.input(gname);
@@ -471,6 +488,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
       return out;
     }
     r.seq(n, w + " (a population, a list of them, or all)");
+    if (n.size() == 0) r.fail(n, w + " is an empty list: name populations, or say all");
     for (std::size_t i = 0; i < n.size(); ++i) {
       const std::string s = r.text(n[i], w);
       check_ref(r, n[i], w, s, c, false);
@@ -488,7 +506,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
         r.map(wt, "record.weights");
         r.keys(wt, "'record.weights'", {"every"});
         if (!wt["every"]) r.fail(wt, "record.weights needs 'every' (for example '100 ms')");
-        const double ms = r.quantity(wt["every"], "record.weights.every", Dim::kTime, 0, kMaxMs);
+        const double ms = r.quantity(wt["every"], "record.weights.every", Dim::kTime, c.timestep_ms, kMaxMs);
         c.record.weights_every = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(ms / c.timestep_ms)));
       }
     }
@@ -499,7 +517,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
       c.record.state = pop_list(st["neurons"], "record.state.neurons");
       if (c.record.state.empty())
         for (const auto& p : c.populations) c.record.state.push_back(p.name);
-      const double ms = st["every"] ? r.quantity(st["every"], "record.state.every", Dim::kTime, 0, kMaxMs)
+      const double ms = st["every"] ? r.quantity(st["every"], "record.state.every", Dim::kTime, c.timestep_ms, kMaxMs)
                                     : c.timestep_ms;
       c.record.state_every = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(ms / c.timestep_ms)));
     }
@@ -530,7 +548,11 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
         }
         x.min_steps = static_cast<unsigned>(std::llround(lo / c.timestep_ms));
         x.max_steps = static_cast<unsigned>(std::llround(hi / c.timestep_ms));
-        if (x.max_steps < x.min_steps || x.max_steps == 0)
+        if (x.min_steps == 0)
+          r.fail(wi, fmt::format("{}.within starts at {} ms: a spike acts on its targets a timestep later at the "
+                                 "earliest, so a window starts at one timestep ({} ms) or more",
+                                 w, lo, c.timestep_ms));
+        if (x.max_steps < x.min_steps)
           r.fail(wi, fmt::format("{}.within: the window {}..{} ms is empty", w, lo, hi));
       }
       c.responses.push_back(std::move(x));

@@ -26,6 +26,13 @@ std::uint64_t mix(std::uint64_t seed, std::uint64_t salt) {
   return z ^ (z >> 31);
 }
 
+// FNV-1a: a stable hash of a name, the same on every platform.
+std::uint64_t name_hash(const std::string& name) {
+  std::uint64_t h = 0xCBF29CE484222325ull;
+  for (const char c : name) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001B3ull;
+  return h;
+}
+
 // What makes two plastic connections share a synapse group.
 struct GroupKey {
   model::Rule rule;
@@ -112,6 +119,9 @@ Plan compile(const Config& cfg, const BoardShape& shape, const std::string& devi
     pl.plastic = true;
     pl.learning = cfg.phases.empty() ? true : cfg.phases.front().learning;
     pl.variability = cfg.variability;
+    // Seeded here, not when parsed, so that a seed given later (run --seed) reseeds them.
+    pl.variability.d2d_seed = static_cast<std::uint32_t>(mix(cfg.seed, 0xD2D));
+    pl.variability.c2c_seed = static_cast<std::uint32_t>(mix(cfg.seed, 0xC2C)) | 1u;  // never 0: the LFSR would stick
     for (std::size_t g = 0; g < groups.size(); ++g) {
       auto& gc = pl.groups[g];
       gc.rule = groups[g].rule;
@@ -199,10 +209,15 @@ Plan compile(const Config& cfg, const BoardShape& shape, const std::string& devi
     const auto make = [&](unsigned a, unsigned b) {
       const unsigned s = pre_first + a, n = post.first + b;
       const std::size_t idx = static_cast<std::size_t>(s) * N + n;
+      if (made_by[idx] >= 0 && static_cast<std::size_t>(made_by[idx]) == i)
+        throw Error(k.at, fmt::format("connections[{}] lists the synapse {}[{}] -> {}[{}] twice; a synapse has one "
+                                      "weight",
+                                      i, k.from, a, k.to, b));
       if (made_by[idx] >= 0)
         throw Error(k.at, fmt::format("connections[{}] makes the synapse {}[{}] -> {}[{}] that connections[{}] "
                                       "(line {}) already made; a synapse has one weight",
-                                      i, k.from, a, k.to, b, made_by[idx], cfg.connections[static_cast<std::size_t>(made_by[idx])].at.line));
+                                      i, k.from, a, k.to, b, made_by[idx],
+                                      cfg.connections[static_cast<std::size_t>(made_by[idx])].at.line));
       made_by[idx] = static_cast<int>(i);
       net.weights[idx] = byte;
       ++plan.synapses;
@@ -260,9 +275,13 @@ InputSchedule::InputSchedule(const Config& cfg) : cfg_(&cfg) {
   for (std::size_t i = 0; i < cfg.inputs.size(); ++i) {
     Stream s;
     s.group = &cfg.inputs[i];
-    for (unsigned ch = 0; ch < s.group->size; ++ch) s.rng.emplace_back(mix(mix(cfg.seed, i), ch));
+    // Salted with the input's name, not its place: adding another input
+    // leaves this one's trains as they were.
+    for (unsigned ch = 0; ch < s.group->size; ++ch) s.rng.emplace_back(mix(mix(cfg.seed, name_hash(s.group->name)), ch));
     s.next_ms.assign(s.group->size, std::numeric_limits<double>::infinity());
-    s.burst_left.assign(s.group->size, 0);
+    s.base_ms.assign(s.group->size, 0);
+    s.next_burst_ms.assign(s.group->size, 0);
+    s.count.assign(s.group->size, 0);
     // A file is read whole, once, here: its errors come before the run.
     std::vector<const Generator*> files;
     if (s.group->generator.kind == Generator::Kind::kFile) files.push_back(&s.group->generator);
@@ -300,7 +319,12 @@ std::size_t InputSchedule::phase_at(std::uint64_t t) const {
   return static_cast<std::size_t>(it - phase_start_.begin()) - 1;
 }
 
-void InputSchedule::schedule_next(Stream& s, unsigned ch, double after_ms) {
+// After the spike at next_ms[ch], the channel's next one. Regular trains
+// count their spikes from the phase's base time, so that they never drift;
+// bursts start as a Poisson process of their own (the rate is bursts a
+// second), a burst that would begin before the previous one has ended
+// begins one interval after its last spike.
+void InputSchedule::schedule_next(Stream& s, unsigned ch) {
   const Generator& g = s.gen;
   const double inf = std::numeric_limits<double>::infinity();
   switch (g.kind) {
@@ -309,21 +333,21 @@ void InputSchedule::schedule_next(Stream& s, unsigned ch, double after_ms) {
       s.next_ms[ch] = inf;
       return;
     case Generator::Kind::kRegular:
-      s.next_ms[ch] = g.rate_hz > 0 ? after_ms + 1000.0 / g.rate_hz : inf;
+      ++s.count[ch];
+      s.next_ms[ch] = s.base_ms[ch] + static_cast<double>(s.count[ch]) * 1000.0 / g.rate_hz;
       return;
     case Generator::Kind::kPoisson:
-      s.next_ms[ch] = g.rate_hz > 0 ? after_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng[ch]) : inf;
+      s.next_ms[ch] += std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng[ch]);
       return;
     case Generator::Kind::kBursting:
-      if (s.burst_left[ch] > 0) {
-        --s.burst_left[ch];
-        s.next_ms[ch] = after_ms + g.burst_interval_ms;
-      } else if (g.rate_hz > 0) {
-        s.burst_left[ch] = g.burst_spikes - 1;
-        s.next_ms[ch] = after_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng[ch]);
-      } else {
-        s.next_ms[ch] = inf;
+      if (++s.count[ch] < g.burst_spikes) {
+        s.next_ms[ch] = s.base_ms[ch] + static_cast<double>(s.count[ch]) * g.burst_interval_ms;
+        return;
       }
+      s.base_ms[ch] = std::max(s.next_burst_ms[ch], s.base_ms[ch] + g.burst_spikes * g.burst_interval_ms);
+      s.next_burst_ms[ch] += std::exponential_distribution<double>(g.rate_hz / 1000.0)(s.rng[ch]);
+      s.count[ch] = 0;
+      s.next_ms[ch] = s.base_ms[ch];
       return;
   }
 }
@@ -333,15 +357,32 @@ void InputSchedule::enter_phase(Stream& s, std::size_t phase) {
   const auto it = p.inputs.find(s.group->name);
   s.gen = it != p.inputs.end() ? it->second : s.group->generator;
   const double start_ms = static_cast<double>(phase_start_[phase]) * cfg_->timestep_ms;
+  const double inf = std::numeric_limits<double>::infinity();
+  const Generator& g = s.gen;
   for (unsigned ch = 0; ch < s.group->size; ++ch) {
-    s.burst_left[ch] = 0;
-    if (s.gen.kind == Generator::Kind::kRegular) {
-      s.next_ms[ch] = s.gen.rate_hz > 0 ? start_ms + s.gen.start_ms : std::numeric_limits<double>::infinity();
-    } else {
-      schedule_next(s, ch, start_ms);
+    s.count[ch] = 0;
+    s.next_ms[ch] = inf;
+    if (g.rate_hz <= 0) continue;
+    auto& rng = s.rng[ch];
+    switch (g.kind) {
+      case Generator::Kind::kRegular:
+        s.base_ms[ch] = start_ms + g.start_ms;
+        s.next_ms[ch] = s.base_ms[ch];
+        break;
+      case Generator::Kind::kPoisson:
+        s.next_ms[ch] = start_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(rng);
+        break;
+      case Generator::Kind::kBursting:
+        s.base_ms[ch] = start_ms + std::exponential_distribution<double>(g.rate_hz / 1000.0)(rng);
+        s.next_burst_ms[ch] = s.base_ms[ch] + std::exponential_distribution<double>(g.rate_hz / 1000.0)(rng);
+        s.next_ms[ch] = s.base_ms[ch];
+        break;
+      case Generator::Kind::kOff:
+      case Generator::Kind::kFile:
+        break;
     }
   }
-  if (s.gen.kind == Generator::Kind::kFile) {
+  if (g.kind == Generator::Kind::kFile) {
     // The file's times are from the run's start: skip what lies before this phase.
     s.cursor = static_cast<std::size_t>(
         std::lower_bound(s.file.begin(), s.file.end(), phase_start_[phase],
@@ -376,7 +417,7 @@ void InputSchedule::generate(std::uint64_t from, std::uint64_t to, std::vector<p
           const auto step = static_cast<std::uint64_t>(std::floor(ms / dt + 1e-9));
           if (step >= end) break;
           out.push_back({step, static_cast<std::uint16_t>(s.group->first + ch)});
-          schedule_next(s, ch, ms);
+          schedule_next(s, ch);
         }
       }
     }

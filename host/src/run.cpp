@@ -217,6 +217,11 @@ Result run(Board& board, const config::Config& cfg, const config::Plan& plan, co
       spike_out.write(out_batch);
       res.spikes_recorded += out_batch.size();
     }
+    // Trials whose window has passed can no longer be hit: drop them, so a
+    // silent `to` population does not make the queue grow with the run.
+    const std::uint64_t now = board.time() - t0;
+    for (std::size_t k = 0; k < cfg.responses.size(); ++k)
+      while (!pending[k].empty() && pending[k].front().t + cfg.responses[k].max_steps < now) pending[k].pop_front();
   };
   const auto sample_state = [&](std::uint64_t t) {
     for (std::size_t r = 0; r < state_ranges.size(); ++r) {
@@ -280,15 +285,18 @@ Result run(Board& board, const config::Config& cfg, const config::Plan& plan, co
       in_batch.clear();
       for (auto& e : events) {
         in_batch.push_back({e.timestep, e.address});
-        for (std::size_t g = 0; g < cfg.inputs.size(); ++g)
-          if (e.address >= cfg.inputs[g].first && e.address < cfg.inputs[g].first + cfg.inputs[g].size)
-            ++res.phases[p].input_events[g];
         e.timestep += t0;
       }
-      input_out.write(in_batch);
       if (!events.empty()) board.send(events);
-      res.events_sent += events.size();
       board.step(next - t);
+      // Recorded once their timesteps have run: a window cut short by a lost
+      // board is not in the files.
+      for (const auto& e : in_batch)
+        for (std::size_t g = 0; g < cfg.inputs.size(); ++g)
+          if (e.channel >= cfg.inputs[g].first && e.channel < cfg.inputs[g].first + cfg.inputs[g].size)
+            ++res.phases[p].input_events[g];
+      input_out.write(in_batch);
+      res.events_sent += events.size();
       res.phases[p].completed += next - t;
       t = next;
       res.timesteps = t;
@@ -300,6 +308,7 @@ Result run(Board& board, const config::Config& cfg, const config::Plan& plan, co
       if (opt.progress) opt.progress(t, total, cfg.phases[p].name);
     }
     res.counters = board.counters();
+    res.board_counters = true;
   } catch (const BoardError& e) {
     // The board went away or refused: what it sent before is in the host's
     // ring, and goes into the files before the error is reported.
@@ -345,6 +354,14 @@ std::string summary_json(const config::Config& cfg, const config::Plan& plan, co
       r.wall_seconds > 0 ? static_cast<double>(r.timesteps) * cfg.timestep_ms / 1000.0 / r.wall_seconds : 0.0;
   j["interrupted"] = r.interrupted;
   j["failure"] = r.failure.empty() ? ordered_json(nullptr) : ordered_json(r.failure);
+  // Where the network sits on the board: spike files name neurons and
+  // input channels by number.
+  ordered_json layout_pops = ordered_json::array(), layout_inputs = ordered_json::array();
+  for (const auto& p : cfg.populations)
+    layout_pops.push_back({{"name", p.name}, {"first_neuron", p.first}, {"size", p.size}});
+  for (const auto& g : cfg.inputs)
+    layout_inputs.push_back({{"name", g.name}, {"first_channel", g.first}, {"size", g.size}});
+  j["layout"] = {{"populations", layout_pops}, {"inputs", layout_inputs}};
   ordered_json phases = ordered_json::array();
   for (const auto& p : r.phases) {
     ordered_json x;
@@ -392,8 +409,13 @@ std::string summary_json(const config::Config& cfg, const config::Plan& plan, co
   }
   j["phases"] = phases;
   ordered_json counters;
-  for (const auto& [name, v] : named_counters(r.counters)) counters[name] = v;
+  for (const auto& [name, v] : named_counters(r.counters)) {
+    // The board's counters are unknown when it went away before they were read.
+    if (!r.board_counters && name.rfind("host_", 0) != 0) counters[name] = nullptr;
+    else counters[name] = v;
+  }
   j["counters"] = counters;
+  j["board_counters_read"] = r.board_counters;
   ordered_json q = ordered_json::array();
   for (const auto& x : plan.quantisation)
     q.push_back({{"what", x.what}, {"requested", x.requested}, {"realised", x.realised}, {"unit", x.unit}});

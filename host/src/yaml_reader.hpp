@@ -89,12 +89,26 @@ class Reader {
   // Every key of `map` must be known; an unknown one is an error at its
   // position, naming the nearest known key when it looks like a slip.
   void keys(const YAML::Node& map, const std::string& where, const std::vector<std::string>& known) const {
+    no_repeats(map, where);
     for (const auto& kv : map) {
       const std::string key = kv.first.Scalar();
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
       const auto near = closest(key, known);
       fail(kv.first, fmt::format("unknown key '{}' in {}{}; it takes: {} (docs/config.md)", key, where,
                                  near ? " (did you mean '" + *near + "'?)" : "", join(known)));
+    }
+  }
+
+  // YAML parsers keep a repeated key and lookups find the first, so the
+  // second would be silently ignored: refuse it at its position.
+  void no_repeats(const YAML::Node& map, const std::string& where) const {
+    if (!map.IsMap()) return;
+    std::vector<std::string> seen;
+    for (const auto& kv : map) {
+      const std::string key = kv.first.Scalar();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        fail(kv.first, fmt::format("'{}' appears twice in {}; give it once", key, where));
+      seen.push_back(key);
     }
   }
 
@@ -145,7 +159,8 @@ class Reader {
     const char* b = s.c_str();
     char* e = nullptr;
     errno = 0;
-    v = std::strtoull(b, &e, 0);
+    const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    v = std::strtoull(b, &e, hex ? 16 : 10);  // decimal, or 0x hex; never octal
     if (e == b || *e != '\0' || errno == ERANGE || s.find('-') != std::string::npos)
       fail(n, fmt::format("{} must be a whole number, not '{}'", what, s));
     if (v < lo || v > hi) fail(n, fmt::format("{} = {} is outside {}..{}", what, v, lo, hi));

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <string>
 
@@ -175,9 +176,64 @@ TEST_CASE("config: values out of range are errors at the value") {
   CHECK(contains(f.message, "rate = 5000 Hz is outside 0..1000 Hz"));
   f = failure("neurons:\n  a:\nconnections:\n  - {from: a, to: a, weight: 1 level, plasticity: {rule: rate, "
               "window: 20 s}}\nduration: 1 s\n");
-  CHECK(contains(f.message, "window = 20000 ms is more than the core's 16383 timesteps"));
+  CHECK(contains(f.message, "window = 20000 ms is 20000 timesteps, more than the core's 16383"));
   f = failure("neurons:\n  a:\nduration: 0.1 ms\n");
   CHECK(contains(f.message, "shorter than a timestep"));
+}
+
+TEST_CASE("config: a key given twice is an error at the second, not silently ignored") {
+  auto f = failure("neurons:\n  a:\nduration: 1 s\nduration: 2 s\n");
+  CHECK(f.line == 4);
+  CHECK(contains(f.message, "'duration' appears twice in the top level"));
+  f = failure("neurons:\n  a: {tau_m: 10 ms, tau_m: 20 ms}\nduration: 1 s\n");
+  CHECK(f.line == 2);
+  CHECK(contains(f.message, "'tau_m' appears twice"));
+  f = failure("neurons:\n  a:\ndevices:\n  d: {linear: {levels: 8}}\n  d: {linear: {levels: 16}}\nduration: 1 s\n");
+  CHECK(f.line == 5);
+  f = failure("neurons:\n  a:\ninputs:\n  x:\nphases:\n  - {duration: 1 s, inputs: {x: off, x: {regular: {rate: 1 Hz}}}}\n");
+  CHECK(f.line == 6);
+}
+
+TEST_CASE("config: values that only go wrong once converted to the board's fixed point") {
+  // A threshold 0.001 mV above rest is rest on a 1/256 mV grid: it would fire at every timestep.
+  auto f = failure("neurons:\n  a: {v_rest: -65 mV, v_thresh: -64.999 mV}\nduration: 1 s\n");
+  CHECK(contains(f.message, "must be above v_rest (-65 mV) by at least 1/256 mV"));
+  // Spike files count time in whole microseconds a timestep.
+  f = failure("timestep: 0.0015 ms\nneurons:\n  a:\nduration: 1 s\n");
+  CHECK(f.line == 1);
+  CHECK(contains(f.message, "not a whole number of microseconds"));
+  // A spike acts a timestep later at the earliest.
+  f = failure("neurons:\n  a:\n  b:\nduration: 1 s\nresponses: [{from: a, to: b, within: [0 ms, 5 ms]}]\n");
+  CHECK(f.line == 5);
+  CHECK(contains(f.message, "a window starts at one timestep"));
+  // Plasticity windows are timesteps of this configuration's timestep.
+  const auto c = parse("timestep: 0.5 ms\nneurons:\n  a: {size: 2}\nconnections:\n  - {from: a, to: a, weight: 1 level, "
+                       "plasticity: {rule: rate, window: 1 s}}\n  - {from: a, to: a, pattern: one_to_one, weight: 1 level, "
+                       "plasticity: {rule: stdp}}\nduration: 1 s\n");
+  CHECK(c.connections[0].plasticity.window == 2000);
+  CHECK(c.connections[1].plasticity.w_plus == 200);  // the 100 ms default
+  CHECK(c.connections[1].plasticity.w_minus == 74);
+  f = failure("timestep: 0.5 ms\nneurons:\n  a:\nconnections:\n  - {from: a, to: a, weight: 1 level, "
+              "plasticity: {rule: rate, window: 10 s}}\nduration: 1 s\n");
+  CHECK(contains(f.message, "20000 timesteps, more than the core's 16383"));
+  f = failure("neurons:\n  a:\nduration: 1 s\nrecord: {spikes: []}\n");
+  CHECK(contains(f.message, "empty list"));
+  f = failure("neurons:\n  a:\nconnections:\n  - {from: a, to: a, pattern: list, pairs: [], weight: 1 mV}\nduration: 1 s\n");
+  CHECK(contains(f.message, "pairs is empty"));
+  CHECK(parse("neurons:\n  a: {size: 010}\nduration: 1 s\n").populations[0].size == 10);  // decimal, never octal
+  CHECK(parse("neurons:\n  a: {size: 0x10}\nduration: 1 s\n").populations[0].size == 16);
+}
+
+TEST_CASE("config: a seed given after parsing reseeds the devices' variability") {
+  auto c = parse("seed: 1\nneurons:\n  a:\nvariability: {d2d: 10, c2c: 10}\nconnections:\n  - {from: a, to: a, "
+                 "weight: 1 level, plasticity: {rule: rate}}\nduration: 1 s\n");
+  const auto a = config::compile(c, board256(), "sim://").network.plasticity->variability;
+  c.seed = 99;
+  const auto b = config::compile(c, board256(), "sim://").network.plasticity->variability;
+  CHECK(a.d2d_amp == 10);
+  CHECK(a.d2d_seed != b.d2d_seed);
+  CHECK(a.c2c_seed != b.c2c_seed);
+  CHECK(b.c2c_seed != 0);
 }
 
 TEST_CASE("config: dangling references name what is defined") {
@@ -399,6 +455,40 @@ phases:
   CHECK(s.phase_at(1999) == 0);
   CHECK(s.phase_at(2000) == 1);
   CHECK(s.phase_at(3999) == 2);
+}
+
+TEST_CASE("config: a regular train does not drift over an hour, and bursts come at their rate") {
+  const auto c = parse("neurons:\n  a:\ninputs:\n  x: {regular: {rate: 3 Hz}}\n  y: {regular: {rate: 7 Hz}}\nduration: 60 min\n");
+  const auto ev = all_events(c, 100000);
+  std::uint64_t k3 = 0, k7 = 0;
+  for (const auto& e : ev) {
+    if (e.address == 0) {
+      CHECK(e.timestep == (k3 * 1000) / 3);  // exactly floor(k / 3 Hz) in ms
+      ++k3;
+    } else {
+      CHECK(e.timestep == (k7 * 1000) / 7);
+      ++k7;
+    }
+  }
+  CHECK(k3 == 10800);
+  CHECK(k7 == 25200);
+  const auto b = parse("seed: 4\nneurons:\n  a:\ninputs:\n  x: {size: 4, bursting: {rate: 10 Hz, spikes: 20, interval: 2 ms}}\n"
+                       "duration: 100 s\n");
+  const auto bursts = all_events(b, 1000);
+  // 4 channels x 10 bursts a second x 100 s x 20 spikes, within 5 %.
+  CHECK(bursts.size() > 76000);
+  CHECK(bursts.size() < 84000);
+}
+
+TEST_CASE("config: an input's trains depend on its name, not on the inputs before it") {
+  const auto one = parse("seed: 2\nneurons:\n  a:\ninputs:\n  noise: {size: 3, poisson: {rate: 30 Hz}}\nduration: 2 s\n");
+  const auto two = parse("seed: 2\nneurons:\n  a:\ninputs:\n  other: {size: 5, poisson: {rate: 9 Hz}}\n"
+                         "  noise: {size: 3, poisson: {rate: 30 Hz}}\nduration: 2 s\n");
+  std::vector<proto::SpikeEvent> a, b;
+  for (const auto& e : all_events(one)) a.push_back(e);
+  for (auto e : all_events(two))
+    if (e.address >= 5) b.push_back({e.timestep, static_cast<std::uint16_t>(e.address - 5)});
+  CHECK(a == b);
 }
 
 TEST_CASE("config: a spike file replays into its input's channels, and its mistakes name the file") {

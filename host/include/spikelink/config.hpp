@@ -203,14 +203,16 @@ class InputSchedule {
   struct Stream {
     const InputGroup* group = nullptr;
     Generator gen;
-    std::vector<double> next_ms;       // per channel: its next spike (ms from the run's start)
-    std::vector<unsigned> burst_left;  // bursting: spikes still to come in the current burst
+    std::vector<double> next_ms;        // per channel: its next spike (ms from the run's start)
+    std::vector<double> base_ms;        // regular: the phase's first spike; bursting: the current burst's start
+    std::vector<double> next_burst_ms;  // bursting: the next burst's start in its Poisson process
+    std::vector<std::uint64_t> count;   // regular: spikes so far; bursting: spikes of the current burst
     std::vector<std::mt19937_64> rng;  // per channel: a channel's train does not depend on the windows asked for
     std::vector<proto::SpikeEvent> file;  // file: the whole train, in time order
     std::size_t cursor = 0;
   };
   void enter_phase(Stream& s, std::size_t phase);
-  void schedule_next(Stream& s, unsigned ch, double after_ms);
+  void schedule_next(Stream& s, unsigned ch);
 
   const Config* cfg_;
   std::vector<std::uint64_t> phase_start_;  // and the run's end last

@@ -63,7 +63,8 @@ struct Result {
   std::uint64_t timesteps = 0;        // run
   std::uint64_t spikes_recorded = 0;  // written to the spike file
   std::uint64_t events_sent = 0;
-  BoardCounters counters;             // at the end (or when the board went away)
+  BoardCounters counters;             // at the end; only the host's when the board went away
+  bool board_counters = false;        // the board's counters were read
   bool interrupted = false;
   std::string failure;                // the board went away or refused; what was received is on disk
   double wall_seconds = 0;
