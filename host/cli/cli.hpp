@@ -72,5 +72,6 @@ int cmd_reg(const std::vector<std::string>& args, const Common& common);
 int cmd_weights(const std::vector<std::string>& args, const Common& common);
 int cmd_record(const std::vector<std::string>& args, const Common& common);
 int cmd_run(const std::vector<std::string>& args, const Common& common);
+int cmd_bridge(const std::vector<std::string>& args, const Common& common);
 
 }  // namespace spikelink::cli

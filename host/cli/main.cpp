@@ -30,6 +30,7 @@ void print_help(std::ostream& os) {
         "  weights dump|load  the synapse bytes as CSV (source,neuron,value)\n"
         "  run CONFIG.yaml    load a network configuration, drive its inputs, record, summarise\n"
         "  record -o FILE     run the board's network and record its spikes (.csv or .spk)\n"
+        "  bridge CONFIG      be one site of a spike network over UDP (silicon, synapse, culture)\n"
         "  flash IMAGE        write an image to a board's flash, verify, reboot\n"
         "  image pack         make an image from a bitstream (and a network blob)\n"
         "  image inspect      check an image and print its header\n"
@@ -97,13 +98,14 @@ int main(int argc, char** argv) {
     if (cmd == "weights") return cmd_weights(rest, common);
     if (cmd == "record") return cmd_record(rest, common);
     if (cmd == "run") return cmd_run(rest, common);
+    if (cmd == "bridge") return cmd_bridge(rest, common);
     if (cmd == "sim-server") return spikelink::sim::sim_server_main(rest, "spikelink sim-server");
   } catch (const std::exception& e) {
     error(e.what());
     return kExitFailure;
   }
   const auto near = spikelink::closest(
-      cmd, {"list", "info", "reg", "weights", "run", "record", "flash", "image", "sim-server", "version"});
+      cmd, {"list", "info", "reg", "weights", "run", "record", "bridge", "flash", "image", "sim-server", "version"});
   error("unknown command '" + cmd + "'" + (near ? " (did you mean '" + *near + "'?)" : ""));
   std::cerr << "Try 'spikelink --help'.\n";
   return kExitUsage;

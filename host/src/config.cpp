@@ -228,7 +228,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
   if (!root.IsMap()) throw Error(Position{source}, "a network configuration is a YAML mapping (docs/config.md)");
   r.keys(root, "the top level",
          {"name", "description", "seed", "timestep", "neurons", "inputs", "devices", "variability", "connections",
-          "phases", "duration", "record", "responses"});
+          "phases", "duration", "record", "responses", "bridge"});  // bridge: read by bridge::load (docs/bridge.md)
   Config c;
   c.source = source;
   c.name = std::filesystem::path(source).stem().string();
