@@ -2,6 +2,7 @@
 #include "spikelink/bridge.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -372,13 +373,18 @@ std::string Stats::json() const {
                                      {"jitter", d.jitter_ns / 1000}}}});
   }
   j["senders"] = senders;
+  // Keys for scripts: "legacy_wrong_size", "framed_bad_crc", ...
+  const auto key = [](const char* format, std::string_view what) {
+    std::string k = format;
+    k += '_';
+    for (const char c : what) k += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+    return k;
+  };
   nlohmann::ordered_json bad;
   for (std::size_t i = 1; i < kLegacyStatusCount; ++i)
-    bad[std::string("legacy_") + std::string(to_string(static_cast<LegacyStatus>(i)))] =
-        receive.malformed(static_cast<LegacyStatus>(i));
+    bad[key("legacy", to_string(static_cast<LegacyStatus>(i)))] = receive.malformed(static_cast<LegacyStatus>(i));
   for (std::size_t i = 1; i < kFramedStatusCount; ++i)
-    bad[std::string("framed_") + std::string(to_string(static_cast<FramedStatus>(i)))] =
-        receive.malformed(static_cast<FramedStatus>(i));
+    bad[key("framed", to_string(static_cast<FramedStatus>(i)))] = receive.malformed(static_cast<FramedStatus>(i));
   j["dropped"] = {{"unknown_peer", unknown_peer},
                   {"oversized", oversized},
                   {"malformed", malformed},
