@@ -28,12 +28,13 @@ extern "C" void on_bridge_stop(int) { g_stop = true; }
 int cmd_bridge(const std::vector<std::string>& args, const Common& common) {
   po::options_description opts("spikelink bridge options");
   std::string path, device, out_dir, listen;
-  double seconds = 0;
+  double seconds = 0, stats_every = 10;
   opts.add_options()("help,h", "show this help")("config", po::value(&path), "the bridge configuration (YAML)")(
       "device,d", po::value(&device), "silicon: device URI (default: the only board on USB, else sim://)")(
       "output,o", po::value(&out_dir), "silicon: directory for the recordings (default runs/NAME-bridge-TIME)")(
       "listen", po::value(&listen), "listen on HOST:PORT instead of the configuration's bridge.listen")(
-      "seconds", po::value(&seconds), "synapse, culture: run this long instead of bridge.duration");
+      "seconds", po::value(&seconds), "synapse, culture: run this long instead of bridge.duration")(
+      "stats-every", po::value(&stats_every), "print a line of statistics this often while running (s, default 10, 0: never)");
   po::positional_options_description pos;
   pos.add("config", 1);
   po::variables_map vm;
@@ -85,6 +86,21 @@ int cmd_bridge(const std::vector<std::string>& args, const Common& common) {
   }
   note(common, fmt::format("bridge: role {}, listening on {}{}", bridge::to_string(cfg.role), cfg.listen.str(),
                            cfg.role == bridge::Role::kSilicon ? ", device " + device : std::string()));
+  if (!common.quiet && stats_every > 0) {
+    cfg.progress_every_s = stats_every;
+    cfg.progress = [](const bridge::Stats& s) {
+      std::uint64_t in = 0, out = 0, dropped = s.unknown_peer + s.oversized + s.malformed + s.duplicates_dropped;
+      for (const auto& [name, p] : s.peers) {
+        in += p.events_in;
+        out += p.events_out;
+        dropped += p.rate_limited + p.unrouted + p.wrong_site + p.send_failed;
+      }
+      std::uint64_t lost = 0;
+      for (const auto& [id, p] : s.receive.peers()) lost += p.seq.total().lost;
+      std::cerr << fmt::format("bridge: {:.1f} s: {} events in, {} out, {} dropped, {} datagrams lost on the way\n",
+                               s.seconds, in, out, dropped, lost);
+    };
+  }
   std::signal(SIGINT, on_bridge_stop);
   std::signal(SIGTERM, on_bridge_stop);
   bridge::Stats st;

@@ -39,6 +39,7 @@ void run_silicon(const Config& cfg, const std::string& device, const std::string
   std::vector<Route> routes;
   for (const auto& r : cfg.in) routes.push_back({&r, net.input(r.input)->first});
   opt.inputs_hook = [&](std::uint64_t from, std::uint64_t, std::vector<proto::SpikeEvent>& events) {
+    node.maybe_report();
     node.receive(std::chrono::microseconds(0), [&](const Incoming& e, const Peer& p) {
       for (const auto& [r, first] : routes) {
         if (r->peer != p.name || e.id < r->first_id || e.id >= r->first_id + r->count) continue;

@@ -117,6 +117,17 @@ class Node {
       ps.out.clear();
       ps.out_site.clear();
     }
+    maybe_report();
+  }
+
+  // Calls cfg.progress with the statistics so far when its interval has passed.
+  void maybe_report() {
+    if (!cfg_.progress || cfg_.progress_every_s <= 0) return;
+    const auto now = Clock::now();
+    if (now - last_report_ < std::chrono::duration<double>(cfg_.progress_every_s)) return;
+    last_report_ = now;
+    st_.seconds = std::chrono::duration<double>(now - t0_).count();
+    cfg_.progress(st_);
   }
 
   void close_log() {
@@ -191,6 +202,7 @@ class Node {
   Clock::time_point t0_;
   std::vector<PeerState> peers_;
   std::ofstream log_;
+  Clock::time_point last_report_ = Clock::now();
 };
 
 inline bool done(const Node& node, double duration_s, const std::atomic<bool>* stop) {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -71,6 +72,8 @@ struct PostOwner {
   config::Position at;
 };
 
+struct Stats;
+
 struct Config {
   std::string source;
   Role role = Role::kSilicon;
@@ -91,6 +94,11 @@ struct Config {
   sites::CultureParams culture;
   std::string culture_peer;      // where its events go
   std::string events_file;       // optional: every event in and out as CSV (time_us,dir,peer,site,id,value)
+
+  // Set by the caller, not read from the file: called with the statistics
+  // so far every progress_every_s seconds while the bridge runs.
+  std::function<void(const Stats&)> progress;
+  double progress_every_s = 10;
 
   const Peer* peer(const std::string& name) const;
 };
