@@ -1,6 +1,8 @@
 #include "cli.hpp"
 
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 #include <unistd.h>
@@ -85,6 +87,15 @@ int device_error(const std::string& device, const std::exception& e) {
 std::unique_ptr<Board> open_board(std::string& device) {
   if (device.empty()) device = default_device();
   return Board::open(device);
+}
+
+std::string default_out_dir(const std::string& name) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  return (std::filesystem::path("runs") / (name + "-" + stamp)).string();
 }
 
 }  // namespace spikelink::cli

@@ -64,6 +64,10 @@ int device_error(const std::string& device, const std::exception& e);
 // Opens `device`, or the default device (and sets `device` to it).
 std::unique_ptr<Board> open_board(std::string& device);
 
+// runs/NAME-YYYYmmdd-HHMMSS: a fresh folder for a run's files, so that no
+// run overwrites another's.
+std::string default_out_dir(const std::string& name);
+
 int cmd_image(const std::vector<std::string>& args, const Common& common);
 int cmd_flash(const std::vector<std::string>& args, const Common& common);
 int cmd_list(const std::vector<std::string>& args, const Common& common);

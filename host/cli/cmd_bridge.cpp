@@ -76,14 +76,7 @@ int cmd_bridge(const std::vector<std::string>& args, const Common& common) {
       return kExitDevice;
     }
   }
-  if (out_dir.empty() && cfg.role == bridge::Role::kSilicon) {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    localtime_r(&now, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    out_dir = (std::filesystem::path("runs") / (cfg.network->name + "-bridge-" + stamp)).string();
-  }
+  if (out_dir.empty() && cfg.role == bridge::Role::kSilicon) out_dir = default_out_dir(cfg.network->name + "-bridge");
   note(common, fmt::format("bridge: role {}, listening on {}{}", bridge::to_string(cfg.role), cfg.listen.str(),
                            cfg.role == bridge::Role::kSilicon ? ", device " + device : std::string()));
   if (!common.quiet && stats_every > 0) {

@@ -34,15 +34,6 @@ bool is_work_counter(const std::string& name) {
   return false;
 }
 
-std::string default_out_dir(const std::string& name) {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  return (std::filesystem::path("runs") / (name + "-" + stamp)).string();
-}
-
 std::string seconds(double ms) {
   if (ms >= 1000) return fmt::format("{:g} s", ms / 1000);
   return fmt::format("{:g} ms", ms);

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "spikelink/board.hpp"
 #include "spikelink/bridge.hpp"
 #include "yaml_reader.hpp"
 
@@ -55,9 +56,7 @@ void check_peer(const Reader& r, const YAML::Node& n, const std::string& what, c
   if (c.peer(name)) return;
   std::vector<std::string> names;
   for (const auto& p : c.peers) names.push_back(p.name);
-  const auto near = closest(name, names);
-  r.fail(n, fmt::format("{} '{}' is not a peer{}; peers: {}", what, name,
-                        near ? " (did you mean '" + *near + "'?)" : "", config::detail::join(names)));
+  r.unknown(n, what, name, "a peer", names);
 }
 
 }  // namespace
@@ -81,9 +80,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
   else if (role == "culture") c.role = Role::kCulture;
   else if (role.empty()) r.fail(b, "bridge.role is needed without a network: synapse or culture");
   else {
-    const auto near = closest(role, {"silicon", "synapse", "culture"});
-    r.fail(b["role"], fmt::format("bridge.role '{}' is not a role{}; roles: silicon, synapse, culture", role,
-                                  near ? " (did you mean '" + *near + "'?)" : ""));
+    r.unknown(b["role"], "bridge.role", role, "a role", {"silicon", "synapse", "culture"});
   }
   std::vector<std::string> known{"role", "listen", "site", "node", "peers", "events"};
   switch (c.role) {
@@ -91,7 +88,8 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
       for (const char* k : {"window", "in", "out"}) known.emplace_back(k);
       break;
     case Role::kSynapse:
-      for (const char* k : {"duration", "connectivity", "devices", "rule", "posts", "seed"}) known.emplace_back(k);
+      for (const char* k : {"duration", "connectivity", "devices", "rule", "posts", "seed", "device", "levels", "table"})
+        known.emplace_back(k);
       break;
     case Role::kCulture:
       for (const char* k : {"duration", "culture", "send_to"}) known.emplace_back(k);
@@ -171,9 +169,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
         if (!g) {
           std::vector<std::string> names;
           for (const auto& gi : net.inputs) names.push_back(gi.name);
-          const auto near = closest(x.input, names);
-          r.fail(n["input"], fmt::format("{}.input '{}' is not an input of the network{}", w, x.input,
-                                         near ? " (did you mean '" + *near + "'?)" : ""));
+          r.unknown(n["input"], w + ".input", x.input, "an input of the network", names);
         }
         if (n["weight_channels"])
           x.weight_channels = static_cast<unsigned>(r.whole(n["weight_channels"], w + ".weight_channels", 1, 256));
@@ -200,9 +196,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
         if (!net.population(x.population)) {
           std::vector<std::string> names;
           for (const auto& p : net.populations) names.push_back(p.name);
-          const auto near = closest(x.population, names);
-          r.fail(n["population"], fmt::format("{}.population '{}' is not a population{}", w, x.population,
-                                              near ? " (did you mean '" + *near + "'?)" : ""));
+          r.unknown(n["population"], w + ".population", x.population, "a population", names);
         }
         x.peer = r.text(n["peer"], w + ".peer");
         check_peer(r, n["peer"], w + ".peer", x.peer, c);
@@ -289,6 +283,47 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
       sites::SynapseSite check(c.connectivity, s);
     } catch (const std::invalid_argument& e) {
       r.fail(b["devices"] ? b["devices"] : b, fmt::format("bridge: {}", e.what()));
+    }
+    // The synapses on a board (docs/bridge.md section 3.6).
+    if (b["device"]) {
+      c.synapse_device = r.text(b["device"], "bridge.device");
+      try {
+        parse_uri(c.synapse_device);
+      } catch (const BoardError& e) {
+        r.fail(b["device"], fmt::format("bridge.device: {}", e.what()));
+      }
+      if (b["levels"]) c.board_levels = static_cast<unsigned>(r.whole(b["levels"], "bridge.levels", 2, model::kMaxLevels));
+      if (b["table"]) {
+        try {
+          c.board_tables = model::DeviceTables::from_yaml(r.path(b["table"], "bridge.table"));
+        } catch (const std::runtime_error& e) {
+          r.fail(b["table"], fmt::format("bridge.table: {}", e.what()));
+        }
+        if (b["levels"] && c.board_tables->levels != c.board_levels)
+          r.fail(b["levels"], fmt::format("bridge.levels {} differs from the table's {}", c.board_levels,
+                                          c.board_tables->levels));
+        c.board_levels = c.board_tables->levels;
+      }
+      if (s.c2c > 0) r.fail(b["devices"]["c2c"], "bridge.devices.c2c: a board's synapses have no such noise; leave it out with bridge.device");
+      const YAML::Node ru = b["rule"] ? b["rule"] : b;
+      const auto window = [&](const char* k, std::uint64_t ticks) {
+        if (ticks > std::uint64_t{model::kMaxWindow} * 20 + 10)
+          r.fail(ru[k] ? ru[k] : ru, fmt::format("bridge.rule.{}: a board's windows are at most {} ms", k, model::kMaxWindow));
+      };
+      window("window", s.rate_window);
+      window("w_plus", s.stdp_pot_window);
+      window("w_minus", s.stdp_dep_window);
+      if (s.rate_high > 255 || s.rate_low > 255) r.fail(ru, "bridge.rule: a board's rate thresholds are at most 255");
+      std::vector<std::uint32_t> pres;
+      for (const auto& e : c.connectivity)
+        if (std::find(pres.begin(), pres.end(), e.pre) == pres.end()) pres.push_back(e.pre);
+      if (s.rule == sites::SiteRule::kRate && pres.size() > model::kRateSlots)
+        r.fail(b["connectivity"], fmt::format("bridge.connectivity: the rate rule on a board counts at most {} "
+                                              "pre-synaptic ids (its rate slots); the table has {}",
+                                              model::kRateSlots, pres.size()));
+    } else {
+      for (const char* k : {"levels", "table"})
+        if (b[k]) r.fail(b[k], fmt::format("bridge.{} is for the synapses on a board: it needs bridge.device", k));
     }
   }
 

@@ -163,9 +163,7 @@ Plasticity read_plasticity(const Reader& r, const YAML::Node& n, const std::stri
   else if (rule == "stdp") p.rule = model::Rule::kStdp;
   else if (rule == "rate") p.rule = model::Rule::kRate;
   else {
-    const auto near = closest(rule, {"static", "stdp", "rate"});
-    r.fail(n["rule"], fmt::format("{}.rule '{}' is not a rule{}; rules: static, stdp, rate", w, rule,
-                                  near ? " (did you mean '" + *near + "'?)" : ""));
+    r.unknown(n["rule"], w + ".rule", rule, "a rule", {"static", "stdp", "rate"});
   }
   const auto steps = [&](const char* key, std::uint16_t& dst) {
     if (!n[key]) return;
@@ -187,10 +185,7 @@ Plasticity read_plasticity(const Reader& r, const YAML::Node& n, const std::stri
     if (!known) {
       std::vector<std::string> names;
       for (const auto& d : devices) names.push_back(d.name);
-      const auto near = closest(p.device, names);
-      r.fail(n["device"], fmt::format("{}.device '{}' is not defined under devices{}{}", w, p.device,
-                                      near ? " (did you mean '" + *near + "'?)" : "",
-                                      names.empty() ? "" : "; defined: " + join(names)));
+      r.unknown(n["device"], w + ".device", p.device, "a device defined under devices", names);
     }
   }
   return p;
@@ -204,10 +199,7 @@ void check_ref(const Reader& r, const YAML::Node& n, const std::string& what, co
   for (const auto& p : c.populations) names.push_back(p.name);
   if (inputs_allowed)
     for (const auto& g : c.inputs) names.push_back(g.name);
-  const auto near = closest(name, names);
-  r.fail(n, fmt::format("{} '{}' is not {}{}; defined: {}", what, name,
-                        inputs_allowed ? "a population or an input" : "a population",
-                        near ? " (did you mean '" + *near + "'?)" : "", join(names)));
+  r.unknown(n, what, name, inputs_allowed ? "a population or an input" : "a population", names);
 }
 
 unsigned group_size(const Config& c, const std::string& name) {
@@ -387,10 +379,8 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
                                static_cast<unsigned>(r.whole(pr[1], pw + " post", 0, post - 1)));
         }
       } else {
-        const auto near = closest(pattern, {"all_to_all", "one_to_one", "fixed_probability", "list"});
-        r.fail(n["pattern"], fmt::format("{}.pattern '{}' is not a pattern{}; patterns: all_to_all, one_to_one, "
-                                         "fixed_probability, list",
-                                         w, pattern, near ? " (did you mean '" + *near + "'?)" : ""));
+        r.unknown(n["pattern"], w + ".pattern", pattern, "a pattern",
+                  {"all_to_all", "one_to_one", "fixed_probability", "list"});
       }
       if (n["probability"] && k.pattern != Connection::Pattern::kFixedProbability)
         r.fail(n["probability"], w + ".probability is only for pattern fixed_probability");
@@ -458,9 +448,7 @@ Config parse(const std::string& yaml, const std::string& source, const std::stri
           if (!g) {
             std::vector<std::string> known;
             for (const auto& x : c.inputs) known.push_back(x.name);
-            const auto near = closest(gname, known);
-            r.fail(kv.first, fmt::format("{}.inputs: '{}' is not an input{}; inputs: {}", w, gname,
-                                         near ? " (did you mean '" + *near + "'?)" : "", join(known)));
+            r.unknown(kv.first, w + ".inputs:", gname, "an input", known);
           }
           p.inputs[gname] = read_generator(r, kv.second, w + ".inputs." + gname, &g->generator);
         }

@@ -99,6 +99,15 @@ class Reader {
     }
   }
 
+  // `name` is none of the `known` names of its kind ("a population", "a
+  // peer", "a rule"): an error naming the nearest one and listing them.
+  [[noreturn]] void unknown(const YAML::Node& n, const std::string& what, const std::string& name,
+                            const std::string& kind, const std::vector<std::string>& known) const {
+    const auto near = closest(name, known);
+    fail(n, fmt::format("{} '{}' is not {}{}{}", what, name, kind, near ? " (did you mean '" + *near + "'?)" : "",
+                        known.empty() ? std::string("; there is none") : "; known: " + join(known)));
+  }
+
   // YAML parsers keep a repeated key and lookups find the first, so the
   // second would be silently ignored: refuse it at its position.
   void no_repeats(const YAML::Node& map, const std::string& where) const {

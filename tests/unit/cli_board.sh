@@ -59,14 +59,7 @@ python3 -c "import json,os; j=json.load(open('int.json')); assert j['interrupted
   || { echo "FAIL: the interrupted recording"; cat int.json int.err; fails=$((fails + 1)); }
 
 # sim-server: the same device over TCP, then info through tcp://.
-"$bin" sim-server --board "$dev" --port 0 >server.txt 2>&1 &
-server=$!
-port=""
-for _ in $(seq 1 100); do
-  port="$(grep -o '127.0.0.1:[0-9]*' server.txt | head -1 | cut -d: -f2)"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+start_server "$dev" server.txt
 if [ -z "$port" ]; then
   echo "FAIL: sim-server did not say its port"; cat server.txt; fails=$((fails + 1))
 else
@@ -91,14 +84,7 @@ wait "$server"
 
 # The board goes away mid-recording (the server is killed): exit 3, and the
 # file holds, whole, every spike received before.
-"$bin" sim-server --board "$dev" --port 0 >server2.txt 2>&1 &
-server=$!
-port=""
-for _ in $(seq 1 100); do
-  port="$(grep -o '127.0.0.1:[0-9]*' server2.txt | head -1 | cut -d: -f2)"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+start_server "$dev" server2.txt
 "$bin" --json record --seconds 30 -o lost.spk --device "tcp://127.0.0.1:$port" >lost.json 2>lost.err &
 rec=$!
 sleep 2

@@ -16,11 +16,7 @@ cd "$work" || exit 1
 source "$here/cli_lib.sh"
 
 # Four free UDP ports on loopback, so that runs in parallel do not meet.
-read -r p_syn p_sil p_cul p_x < <(python3 -c "
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
-for x in s: x.bind(('127.0.0.1', 0))
-print(*[x.getsockname()[1] for x in s])")
+read -r p_syn p_sil p_cul p_x < <(free_udp_ports 4)
 cp "$examples"/three-site/*.yaml "$examples"/three-site/connectivity.txt .
 sed -i "s/127.0.0.1:5005/127.0.0.1:$p_syn/; s/127.0.0.1:5010/127.0.0.1:$p_sil/; s/127.0.0.1:5020/127.0.0.1:$p_cul/" ./*.yaml
 sed -i "s/127.0.0.1:5005/127.0.0.1:$p_syn/g; s/127.0.0.1:5010/127.0.0.1:$p_sil/g; s/127.0.0.1:5020/127.0.0.1:$p_cul/g" ./*.yaml

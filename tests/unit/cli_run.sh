@@ -153,14 +153,7 @@ assert json.load(open('long/summary.json'))['interrupted']
 
 # The board goes away mid-run (its server is killed): exit 3, and the files
 # hold everything received before.
-"$bin" sim-server --board "$dev" --port 0 >server.txt 2>&1 &
-server=$!
-port=""
-for _ in $(seq 1 100); do
-  port="$(grep -o '127.0.0.1:[0-9]*' server.txt | head -1 | cut -d: -f2)"
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+start_server "$dev" server.txt
 "$bin" --json run long.yaml --device "tcp://127.0.0.1:$port" -o lost --no-plots >lost.json 2>lost.err &
 pid=$!
 started lost || echo "FAIL: the run over tcp:// did not start in 60 s"

@@ -247,10 +247,10 @@ TEST_CASE("config: dangling references name what is defined") {
   CHECK(contains(f.message, "connections[0].to 'drive' is not a population"));
   f = failure("neurons:\n  exc:\nconnections:\n  - {from: exc, to: exc, weight: 1 level, plasticity: {rule: rate, "
               "device: hfo}}\nduration: 1 s\n");
-  CHECK(contains(f.message, "device 'hfo' is not defined under devices"));
+  CHECK(contains(f.message, "device 'hfo' is not a device defined under devices; there is none"));
   f = failure("neurons:\n  exc:\ninputs:\n  pace:\nphases:\n  - {duration: 1 s, inputs: {pase: off}}\n");
   CHECK(f.line == 6);
-  CHECK(contains(f.message, "'pase' is not an input (did you mean 'pace'?)"));
+  CHECK(contains(f.message, "inputs: 'pase' is not an input (did you mean 'pace'?); known: pace"));
   f = failure("neurons:\n  exc:\nduration: 1 s\nrecord: {state: {neurons: [exd]}}\n");
   CHECK(contains(f.message, "did you mean 'exc'?"));
   f = failure("neurons:\n  a:\ninputs:\n  a:\nduration: 1 s\n");
