@@ -34,15 +34,33 @@ kill -INT "${pids[@]}"
 wait "${pids[@]}"
 pids=()
 python3 - <<'PY' || { echo "FAIL: the three-site phases"; cat silicon/summary.json synapse.json culture.json | head -80; fails=$((fails + 1)); }
-import json
+import csv, json
 s = json.load(open("silicon/summary.json"))
-ph = {p["name"]: p["responses"][0] for p in s["phases"]}
-frac = {n: r["fraction"] for n, r in ph.items()}
-print("responses:", {n: round(f, 2) for n, f in frac.items()})
-assert ph["before"]["trials"] >= 35
-assert frac["before"] < 0.35, "10 Hz pacing already evokes the culture before potentiation"
-assert frac["after-potentiation"] > 0.8, "10 Hz pacing does not evoke the culture after potentiation"
-assert frac["after-depression"] < 0.35, "10 Hz pacing still evokes the culture after depression"
+# The culture's answer to each stimulus, in order: evoked (1) or not (0, a
+# PSP). Its stimuli are the pacemaker's spikes forwarded by the synapse site,
+# so the silicon site's phases split them by count. This is measured where
+# the answer is decided, so a slow machine's network delays do not blur it.
+outcomes = [int(r["value"]) for r in csv.DictReader(open("culture-events.csv"))
+            if r["dir"] == "out" and r["value"] in ("0", "1")]
+frac, at = {}, 0
+for p in s["phases"]:
+    n = p["spikes"]["pacemaker"]
+    part = outcomes[at:at + n]
+    at += n
+    frac[p["name"]] = sum(part) / max(1, len(part))
+print("evoked by pacing, at the culture:", {n: round(f, 2) for n, f in frac.items()})
+print("pacemaker then culture spike at the silicon site:",
+      {p["name"]: round(p["responses"][0]["fraction"], 2) for p in s["phases"]})
+assert len(outcomes) == sum(p["spikes"]["pacemaker"] for p in s["phases"]), (len(outcomes), "stimuli answered")
+assert frac["before"] < 0.2, "10 Hz pacing already evokes the culture before potentiation"
+# Only stimuli that evoke nothing (and spontaneous spikes) teach, so
+# potentiation slows as the synapse starts to evoke: it levels off where
+# about 95 % of stimuli evoke.
+assert frac["after-potentiation"] > 0.85, "10 Hz pacing does not evoke the culture after potentiation"
+assert frac["after-depression"] < 0.2, "10 Hz pacing still evokes the culture after depression"
+# The silicon site sees the same through the network, less sharply.
+ph = {p["name"]: p["responses"][0]["fraction"] for p in s["phases"]}
+assert ph["after-potentiation"] > ph["before"] + 0.3 and ph["after-potentiation"] > ph["after-depression"] + 0.3, ph
 syn = json.load(open("synapse.json"))
 assert syn["site"]["pulses_pot"] > 0 and syn["site"]["pulses_dep"] > 0, syn["site"]
 cul = json.load(open("culture.json"))
