@@ -161,7 +161,10 @@ Stats run_bridge(const Config& cfg, const std::string& device, const std::string
   const auto t0 = Clock::now();
   switch (cfg.role) {
     case Role::kSilicon: run_silicon(cfg, device, out_dir, stop, st); break;
-    case Role::kSynapse: run_synapse(cfg, stop, st); break;
+    case Role::kSynapse:
+      if (cfg.synapse_device.empty()) run_synapse(cfg, stop, st);
+      else detail::run_synapse_board(cfg, stop, st);  // docs/bridge.md section 3.6
+      break;
     case Role::kCulture: run_culture(cfg, stop, st); break;
   }
   st.seconds = std::chrono::duration<double>(Clock::now() - t0).count();

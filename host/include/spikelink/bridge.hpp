@@ -25,6 +25,7 @@
 #include "spikelink/bridge_stats.hpp"
 #include "spikelink/config.hpp"
 #include "spikelink/culture.hpp"
+#include "spikelink/plasticity.hpp"
 #include "spikelink/synapse_site.hpp"
 #include "spikelink/udp.hpp"
 
@@ -90,6 +91,11 @@ struct Config {
   sites::SynapseTable connectivity;
   sites::SynapseSiteParams synapse;
   std::vector<PostOwner> posts;
+  // synapse on a board (docs/bridge.md section 3.6): its device URI; empty
+  // runs the site in software
+  std::string synapse_device;
+  unsigned board_levels = model::kMaxLevels;        // conductance levels of its synapses
+  std::optional<model::DeviceTables> board_tables;  // from `table`; else from `devices` on board_levels
   // culture
   sites::CultureParams culture;
   std::string culture_peer;      // where its events go
@@ -143,5 +149,12 @@ struct Stats {
 // Throws udp::Error (cannot listen), config::Error, BoardError.
 Stats run_bridge(const Config& cfg, const std::string& device, const std::string& out_dir,
                  const std::atomic<bool>* stop = nullptr);
+
+namespace detail {
+// Role synapse with a `device`: the synapses on a board (docs/bridge.md
+// section 3.6), and the step tables of `devices` on `levels` levels.
+void run_synapse_board(const Config& cfg, const std::atomic<bool>* stop, Stats& st);
+model::DeviceTables board_tables_from_devices(const sites::SynapseSiteParams& p, unsigned levels);
+}  // namespace detail
 
 }  // namespace spikelink::bridge
