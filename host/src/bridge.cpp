@@ -194,7 +194,9 @@ std::string Stats::json() const {
                        {"duplicates", c.duplicates},
                        {"reordered", c.reordered},
                        {"too_old", c.too_old},
+                       {"jumps", c.jumps},
                        {"restarts", c.restarts},
+                       {"stale_session", c.stale_session},
                        {"delay_us", {{"p50", static_cast<double>(d.p50_ns) / 1000},
                                      {"p99", static_cast<double>(d.p99_ns) / 1000},
                                      {"max", static_cast<double>(d.max_ns) / 1000},
@@ -218,6 +220,7 @@ std::string Stats::json() const {
                   {"malformed", malformed},
                   {"malformed_by_kind", bad},
                   {"duplicate_events", duplicates_dropped},
+                  {"late_events", late_dropped},
                   {"out_unrouted", out_unrouted}};
   j["in_latency_us"] = {{"count", in_latency_us.count()},
                         {"p50", in_latency_us.at_rank((in_latency_us.count() + 1) / 2)},
@@ -247,8 +250,9 @@ std::string Stats::report() const {
                      static_cast<double>(d.max_ns) / 1000, d.jitter_ns / 1000);
   }
   s += fmt::format("  dropped datagrams: {} from unknown addresses, {} oversized, {} malformed; {} duplicate "
-                   "events; {} outgoing events with no route\n",
-                   unknown_peer, oversized, malformed, duplicates_dropped, out_unrouted);
+                   "events, {} too late to tell (older than the window, or of a past session); {} outgoing events "
+                   "with no route\n",
+                   unknown_peer, oversized, malformed, duplicates_dropped, late_dropped, out_unrouted);
   if (in_latency_us.count())
     s += fmt::format("  arrival to the board: p50 {} us, p99 {} us, max {} us\n",
                      in_latency_us.at_rank((in_latency_us.count() + 1) / 2),

@@ -87,7 +87,18 @@ class Node {
   void flush() {
     const std::uint64_t now = now_us();
     for (auto& ps : peers_) {
+      // A framed peer that heard nothing for a second gets a heartbeat (a
+      // datagram with no events): it carries the sequence number, so a
+      // loss just before a quiet spell shows at once, and the clock.
+      if (ps.out.empty() && ps.encoder && now - ps.last_sent_us >= 1'000'000) {
+        for (const auto& dg : ps.encoder->encode({}, realtime_ns())) {
+          if (sock_.send(ps.peer->address, dg)) ++st_.peers[ps.peer->name].datagrams_out;
+          else ++st_.peers[ps.peer->name].send_failed;
+        }
+        ps.last_sent_us = now;
+      }
       if (ps.out.empty()) continue;
+      ps.last_sent_us = now;
       auto& pc = st_.peers[ps.peer->name];
       const auto send = [&](std::span<const std::uint8_t> bytes) {
         if (sock_.send(ps.peer->address, bytes)) ++pc.datagrams_out;
@@ -142,6 +153,7 @@ class Node {
     std::vector<Event> out;
     std::vector<char> out_site;
     std::uint64_t last_tick = 0;
+    std::uint64_t last_sent_us = 0;
   };
 
   template <class F>
@@ -177,9 +189,12 @@ class Node {
         return;
       }
       const auto verdict = st_.receive.on_datagram(r.header, realtime_ns());
-      if (verdict == SeqTracker::Verdict::kDuplicate || verdict == SeqTracker::Verdict::kTooOld ||
-          verdict == SeqTracker::Verdict::kStaleSession) {
+      if (verdict == SeqTracker::Verdict::kDuplicate) {
         st_.duplicates_dropped += r.events.size();
+        return;
+      }
+      if (verdict == SeqTracker::Verdict::kTooOld || verdict == SeqTracker::Verdict::kStaleSession) {
+        st_.late_dropped += r.events.size();
         return;
       }
       for (const auto& e : r.events) events.push_back({static_cast<char>(r.header.site), e.channel, e.value, d.at});

@@ -261,7 +261,16 @@ Result run(Board& board, const config::Config& cfg, const config::Plan& plan, co
         }
       }
       const std::uint64_t phase_end = res.phases[p].start + res.phases[p].steps;
-      std::uint64_t next = std::min(t + std::max<std::uint64_t>(1, opt.chunk), phase_end);
+      std::uint64_t window = std::max<std::uint64_t>(1, opt.chunk);
+      if (opt.paced) {
+        // Behind the wall clock (a slow device, a stalled machine): step
+        // what is due in one go, so that the run catches up instead of
+        // staying behind for good.
+        const double due_ms = std::chrono::duration<double, std::milli>(Clock::now() - pace0).count();
+        const auto due = static_cast<std::uint64_t>(due_ms / cfg.timestep_ms);
+        if (due > t + window) window = due - t;
+      }
+      std::uint64_t next = std::min(t + window, phase_end);
       if (weights_out) next = std::min(next, (t / cfg.record.weights_every + 1) * cfg.record.weights_every);
       if (state_out) next = std::min(next, (t / cfg.record.state_every + 1) * cfg.record.state_every);
 

@@ -2,6 +2,8 @@
 #include "spikelink/udp.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -83,6 +85,9 @@ Socket::Socket(const Endpoint& local) : impl_(std::make_unique<Impl>()) {
   impl_->sock.non_blocking(true, ec);
   // A deep receive buffer: bursts wait in the kernel, not on the wire.
   impl_->sock.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+  // The kernel's receive time of each datagram (Datagram::at).
+  const int on = 1;
+  ::setsockopt(impl_->sock.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
 }
 
 Socket::~Socket() = default;
@@ -93,19 +98,45 @@ std::optional<Datagram> Socket::receive(std::chrono::microseconds timeout) {
   auto& s = impl_->sock;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
+    // recvmsg rather than Asio's receive_from, for the kernel's receive
+    // timestamp: a datagram may wait in the socket while the bridge steps
+    // the board, and its arrival time must include that wait.
     udp::endpoint from;
-    boost::system::error_code ec;
-    const std::size_t n = s.receive_from(asio::buffer(impl_->buf), from, 0, ec);
-    if (!ec) {
+    iovec iov{impl_->buf.data(), impl_->buf.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_name = from.data();
+    msg.msg_namelen = static_cast<socklen_t>(from.capacity());
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t got = ::recvmsg(s.native_handle(), &msg, MSG_TRUNC);
+    if (got >= 0) {
+      const auto now = std::chrono::steady_clock::now();
+      from.resize(msg.msg_namelen);
+      const auto n = static_cast<std::size_t>(got);  // with MSG_TRUNC: the datagram's real size
       Datagram d;
       d.from = from_asio(from);
       d.size = n;
-      d.bytes.assign(impl_->buf.begin(), impl_->buf.begin() + static_cast<std::ptrdiff_t>(std::min(n, kMaxDatagram)));
-      d.at = std::chrono::steady_clock::now();
+      d.bytes.assign(impl_->buf.begin(),
+                     impl_->buf.begin() + static_cast<std::ptrdiff_t>(std::min({n, kMaxDatagram, impl_->buf.size()})));
+      d.at = now;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        const auto kernel = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+        const auto waited = std::chrono::system_clock::now() - kernel;
+        if (waited > std::chrono::system_clock::duration::zero() && waited < std::chrono::seconds(60))
+          d.at = now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(waited);
+      }
       return d;
     }
-    if (ec != asio::error::would_block && ec != asio::error::try_again && ec != asio::error::connection_refused)
-      throw Error(fmt::format("receiving on {}: {}", local().str(), ec.message()));
+    const int err = errno;
+    if (err != EAGAIN && err != EWOULDBLOCK && err != ECONNREFUSED && err != EINTR)
+      throw Error(fmt::format("receiving on {}: {}", local().str(), std::strerror(err)));
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return std::nullopt;
     // Wait for readability, at most until the deadline.

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "spikelink/udp.hpp"
@@ -48,6 +49,18 @@ TEST_CASE("udp: datagrams between two sockets on loopback, with their sender") {
   REQUIRE(e);
   CHECK(e->size == 4000);
   CHECK(e->bytes.size() == udp::kMaxDatagram);
+}
+
+TEST_CASE("udp: a datagram's time is when it arrived, not when it was read") {
+  udp::Socket a(udp::Endpoint{"127.0.0.1", 0}), b(udp::Endpoint{"127.0.0.1", 0});
+  const std::vector<std::uint8_t> msg{1};
+  REQUIRE(a.send(b.local(), msg));
+  std::this_thread::sleep_for(50ms);  // it waits in the socket
+  const auto d = b.receive(1s);
+  REQUIRE(d);
+  const auto age = std::chrono::steady_clock::now() - d->at;
+  CHECK(age >= 45ms);
+  CHECK(age < 5s);
 }
 
 TEST_CASE("udp: a port in use is an error naming the address") {

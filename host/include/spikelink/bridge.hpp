@@ -130,7 +130,8 @@ struct Stats {
   std::uint64_t unknown_peer = 0;       // datagrams from an address that is no peer: dropped
   std::uint64_t oversized = 0;          // datagrams over udp::kMaxDatagram: dropped
   std::uint64_t malformed = 0;          // datagrams that did not decode (by kind in `receive`): dropped
-  std::uint64_t duplicates_dropped = 0; // framed datagrams seen before: their events dropped
+  std::uint64_t duplicates_dropped = 0; // events of framed datagrams seen before: dropped
+  std::uint64_t late_dropped = 0;       // events of framed datagrams too old to tell, or of a past session: dropped
   std::uint64_t out_unrouted = 0;       // spikes of neurons no out route takes (silicon) or posts no peer owns (synapse)
   // Delay from a datagram's arrival to its events' hand-over to the board
   // (silicon), in µs.

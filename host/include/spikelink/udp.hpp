@@ -40,7 +40,7 @@ struct Datagram {
   Endpoint from;
   std::vector<std::uint8_t> bytes;
   std::size_t size = 0;  // as received: bytes.size() is at most the buffer
-  std::chrono::steady_clock::time_point at;
+  std::chrono::steady_clock::time_point at;  // when the kernel received it (when read, if it gives no time)
 };
 
 class Socket {
