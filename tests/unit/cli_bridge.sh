@@ -133,4 +133,32 @@ assert k['legacy_wrong_size'] == 1 and k['legacy_unknown_sender'] == 1, k
 assert j['site']['stimuli'] == 2 and j['site']['evoked'] == 2, j['site']
 " || { echo "FAIL: the drops were not counted exactly"; cat lone.json lone.err; fails=$((fails + 1)); }
 
+# A peer's rate limit: 200 stimuli sent at once to a culture that takes 100
+# events a second from that peer (bursts of 10) pass about 10; the rest are
+# dropped and counted, and every one is accounted for.
+printf 'bridge:\n  role: culture\n  listen: 127.0.0.1:%s\n  send_to: syn\n  culture: {neurons: 200, spontaneous_rate: 0 Hz, burst_rate: 0 Hz}\n  peers: {syn: {address: 127.0.0.1:%s, max_rate: 100 Hz}}\n' "$p_x" "$p_syn" > limited.yaml
+"$bin" --json bridge limited.yaml >limited.json 2>limited.err &
+pid=$!
+pids+=($pid)
+sleep 0.5
+python3 - "$p_x" "$p_syn" <<'PY'
+import socket, struct, sys
+to = ("127.0.0.1", int(sys.argv[1]))
+peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); peer.bind(("127.0.0.1", int(sys.argv[2])))
+for n in range(200):
+    peer.sendto(struct.pack(">II", (ord("S") << 24) | n, (255 << 24) | 1), to)
+PY
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+pids=()
+python3 -c "
+import json
+j = json.load(open('limited.json'))
+p = j['peers']['syn']
+assert p['events_in'] == 200, p
+assert p['rate_limited'] + j['site']['stimuli'] == 200, (p, j['site'])
+assert 100 <= p['rate_limited'] <= 195, p  # about 190: a burst of 10 passes, then 100 a second
+" || { echo "FAIL: the rate limit"; cat limited.json limited.err; fails=$((fails + 1)); }
+
 finish
