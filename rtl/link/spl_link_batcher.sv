@@ -150,7 +150,7 @@ module spl_link_batcher #(
           state_d   = BRec;
           send_d    = held_q;
           closing_d = 1'b1;
-        end else if (out_valid_i && dtv < 32'd15) begin
+        end else if (out_valid_i && dtv[31:4] == 28'd0 && dtv[3:0] != 4'hF) begin  // dtv < 15
           out_ready_o = 1'b1;
           state_d   = BRec;
           send_d    = held_q;
