@@ -461,8 +461,12 @@ module spl_link_ctrl #(
   // Credits
   // ---------------------------------------------------------------------
   assign ef = EfW'(EventCredits) - in_count_i;
+  // ef >= last_ef_q + 64: their difference (both at most EventCredits,
+  // so it fits EfW bits and a sign) is not negative and at least 64.
+  logic [EfW:0] ef_gain;
+  assign ef_gain    = {1'b0, ef} - {1'b0, last_ef_q};
   assign credit_due = have_exp_q
-                      && ({1'b0, ef} >= {1'b0, last_ef_q} + (EfW+1)'(64) || (unrep_q && ctimer_q[CqBit]));
+                      && ((!ef_gain[EfW] && ef_gain[EfW-1:6] != '0) || (unrep_q && ctimer_q[CqBit]));
 
   // ---------------------------------------------------------------------
   // Processor
@@ -477,14 +481,18 @@ module spl_link_ctrl #(
   logic [8:0]  cr_end;                 // COUNTERS_REQ: first id + count
   logic        m_beyond;
   logic        m_hi;                   // it is 2^16 or more
-  logic [32:0] sum_arg;
-  logic [31:0] owed_dec;
+  logic        stepping;               // STEP adds its argument this clock
+  logic [31:0] owed_add;
+  logic [32:0] owed_sum;
 
   // Owed timesteps go to the core one at a time: only when it is idle
   // and its output FIFO is empty, so step mode never overflows it. STEP
   // adds its argument to what is owed after this clock's step (one adder).
-  assign owed_dec = owed_q - 32'(step_go);
-  assign sum_arg  = 33'(owed_dec) + 33'(ctl_arg);
+  // One adder: STEP adds its argument (no step goes in that clock), a
+  // step adds -1; STEP's sum saturates.
+  assign stepping = st_q == PCtl && sh_empty && hb_q[7:0] == 8'd4;
+  assign owed_add = stepping ? ctl_arg : {32{step_go}};
+  assign owed_sum = 33'(owed_q) + 33'(owed_add);
   assign sh_empty = !act_q;
   assign d_seq    = seq_q - exp_q;
   assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
@@ -599,7 +607,7 @@ module spl_link_ctrl #(
     ld_addr     = RCredit;
     ld_w        = WVal;
     ld_fin      = 1'b0;
-    owed_d      = owed_dec;
+    owed_d      = owed_sum[31:0];
 
     unique case (st_q)
       PIdle: begin
@@ -1015,7 +1023,7 @@ module spl_link_ctrl #(
             8'd2: rt_d = 1'b1;
             8'd3: rt_d = 1'b0;
             8'd4: begin  // STEP: owe arg more, saturating
-              owed_d = sum_arg[32] ? 32'hFFFF_FFFF : sum_arg[31:0];
+              owed_d = owed_sum[32] ? 32'hFFFF_FFFF : owed_sum[31:0];
             end
             default: ;
           endcase
@@ -1312,7 +1320,7 @@ module spl_link_ctrl #(
   end
 
   assign idle    = !rt_q && owed_q == '0 && !step_q && !busy_i;
-  assign step_go = owed_q != '0 && !busy_i && out_empty_i && !step_q && !clear_q;
+  assign step_go = owed_q != '0 && !busy_i && out_empty_i && !step_q && !clear_q && !stepping;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -1426,8 +1434,11 @@ module spl_link_ctrl #(
   // ---------------------------------------------------------------------
   // Spike batcher and the tx mux
   // ---------------------------------------------------------------------
+  // With plasticity the core takes every DSP; else the batcher's time
+  // arithmetic goes into four of them.
   spl_link_batcher #(
-    .N (N)
+    .N   (N),
+    .Dsp (!Plastic)
   ) u_batcher (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
