@@ -234,10 +234,11 @@ module spl_link_ctrl #(
   logic [MaW-1:0] first_bad_d, first_bad_q;
   logic [7:0]  drops_d, drops_q;       // events of this frame the core dropped
   logic        skipped_d, skipped_q;
-  logic [15:0] addr_d, addr_q;         // REG_READ / COUNTERS: next register
+  // REG_READ / COUNTERS: the next register; memory commands: the word
+  // address, its low MaW bits
+  logic [MaW-1:0] addr_d, addr_q;
   logic [7:0]  cnt_d, cnt_q;           // items left
   logic [1:0]  space_d, space_q;
-  logic [MaW-1:0] maddr_d, maddr_q;    // memory word address, low MaW bits
 
   // Replies (docs/link.md 4.1): a chunk of a reply is a run of entries in
   // the reply table (one EBR), each naming the source of one byte: a
@@ -270,7 +271,6 @@ module spl_link_ctrl #(
   logic [ChanW-1:0] in_chan;
   logic        mreq_d, mreq_q;
   logic        mwe_d, mwe_q;
-  logic [15:0] mwdata_d, mwdata_q;
   logic        clear_d, clear_q;
   logic        step_go, step_q;
   logic        rt_d, rt_q;
@@ -431,7 +431,7 @@ module spl_link_ctrl #(
   // 0x0010-0x0013, 0x0020-0x0024, 0x0100-0x012F). REG_READ checks its range
   // an address a clock, so the first unreadable one is where it stops.
   logic rd_ok;
-  assign rd_ok = addr_q[15:9] == 7'h0
+  assign rd_ok = addr_q[MaW-1:9] == '0
                  && (addr_q[8] ? (addr_q[7:6] == 2'b00 && addr_q[5:4] != 2'b11)  // <= 0x2F
                                : (addr_q[7:6] == 2'b00
                                   && (addr_q[5:3] == 3'd0 || ((addr_q[5:4] == 2'd1 || addr_q[5:4] == 2'd2)
@@ -516,26 +516,26 @@ module spl_link_ctrl #(
   assign rec_t    = cur_t_q + (rec[15:12] == 4'hF ? 16'(rec[11:0]) : 16'(rec[15:12]));
   assign m_hi     = hb_q[39:24] != 16'h0;
   // Below 2^16 + 2^8: no carry out of MaW bits.
-  assign m_end    = maddr_q + MaW'(cnt_q);
+  assign m_end    = addr_q + MaW'(cnt_q);
   assign cr_end   = 9'(hb_q[7:0]) + 9'(hb_q[15:8]);
-  // maddr_q >= m_size and m_end > m_size, against the space's constant
+  // addr_q >= m_size and m_end > m_size, against the space's constant
   logic m_ge_size, m_end_over;
   always_comb begin
     unique case (space_q)
       2'd0: begin
-        m_ge_size  = f_ge(32'(maddr_q), 32'(Size0));
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size0));
         m_end_over = f_ge(32'(m_end), 32'(Size0) + 32'd1);
       end
       2'd1: begin
-        m_ge_size  = f_ge(32'(maddr_q), 32'(Size1));
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size1));
         m_end_over = f_ge(32'(m_end), 32'(Size1) + 32'd1);
       end
       2'd2: begin
-        m_ge_size  = f_ge(32'(maddr_q), 32'(Size2));
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size2));
         m_end_over = f_ge(32'(m_end), 32'(Size2) + 32'd1);
       end
       default: begin
-        m_ge_size  = f_ge(32'(maddr_q), 32'(Size3));
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size3));
         m_end_over = f_ge(32'(m_end), 32'(Size3) + 32'd1);
       end
     endcase
@@ -583,11 +583,9 @@ module spl_link_ctrl #(
     addr_d      = addr_q;
     cnt_d       = cnt_q;
     space_d     = space_q;
-    maddr_d     = maddr_q;
     in_valid_d  = 1'b0;
     mreq_d      = mreq_q;
     mwe_d       = mwe_q;
-    mwdata_d    = mwdata_q;
     clear_d     = 1'b0;
     rt_d        = rt_q;
     tick_d      = tick_q;
@@ -704,26 +702,26 @@ module spl_link_ctrl #(
               st_d     = PRw;
             end
             TRegRead: begin
-              addr_d = {hb_q[15:8], hb_q[7:0]};
+              addr_d = MaW'({hb_q[15:8], hb_q[7:0]});
               cnt_d  = hb_q[23:16];
               st_d   = PRrScan;
             end
             TMemWrite: begin
               rd_ptr_d = 8'd5;
               space_d  = hb_q[1:0];
-              maddr_d  = {1'b0, hb_q[23:16], hb_q[15:8]};
+              addr_d  = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d    = {1'b0, len_q[7:1]} - 8'd2;   // words: (len - 5) / 2
               st_d     = PMemWait;
             end
             TMemRead: begin
               space_d = hb_q[1:0];
-              maddr_d = {1'b0, hb_q[23:16], hb_q[15:8]};
+              addr_d = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d   = hb_q[47:40];
               st_d    = PMr;
             end
             TControl: st_d = PCtl;
             default: begin  // TCntReq
-              addr_d = {8'h01, hb_q[7:0]};
+              addr_d = MaW'({8'h01, hb_q[7:0]});
               cnt_d  = hb_q[15:8];
               st_d   = PCr;
             end
@@ -833,7 +831,7 @@ module spl_link_ctrl #(
           first_bad_d = MaW'(addr_q);
           st_d        = PRr;
         end else begin
-          addr_d = addr_q + 16'd1;
+          addr_d = addr_q + MaW'(1);
           cnt_d  = cnt_q - 8'd1;
           if (cnt_q == 8'd1) begin
             st_d = PRr;
@@ -851,7 +849,7 @@ module spl_link_ctrl #(
             st_d    = PDone;
           end else begin
             // The range again, for the values.
-            addr_d  = {hb_q[15:8], hb_q[7:0]};
+            addr_d  = MaW'({hb_q[15:8], hb_q[7:0]});
             cnt_d   = hb_q[23:16];
             ld_addr = RRegData;
             st_d    = PItem;
@@ -878,7 +876,7 @@ module spl_link_ctrl #(
           ld      = 1'b1;
           ld_addr = RItem;
           ld_fin  = cnt_q == 8'd1;
-          addr_d  = addr_q + 16'd1;
+          addr_d  = addr_q + MaW'(1);
           cnt_d   = cnt_q - 8'd1;
           if (cnt_q == 8'd1) begin
             st_d = PDone;
@@ -923,15 +921,16 @@ module spl_link_ctrl #(
             rd_ptr_d = rd_ptr_q + 8'd1;
             ph_d     = 2'd1;
           end
+          // The word's high byte stays on buf_rdata (rd_ptr_q holds) until
+          // the word is written: {buf_rdata, lo_q} is mem_wdata_o.
           2'd1: begin
-            rd_ptr_d = rd_ptr_q + 8'd1;
-            mwdata_d = {buf_rdata, lo_q};
             if (m_beyond) begin
               if (!bad_q) begin
                 bad_d       = 1'b1;
-                first_bad_d = maddr_q;
+                first_bad_d = addr_q;
               end
-              maddr_d = maddr_q + MaW'(1);
+              rd_ptr_d = rd_ptr_q + 8'd1;
+              addr_d   = addr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -945,9 +944,10 @@ module spl_link_ctrl #(
           end
           default: begin
             if (mem_gnt_i) begin
-              mreq_d  = 1'b0;
-              mwe_d   = 1'b0;
-              maddr_d = maddr_q + MaW'(1);
+              mreq_d   = 1'b0;
+              mwe_d    = 1'b0;
+              rd_ptr_d = rd_ptr_q + 8'd1;
+              addr_d   = addr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -998,7 +998,7 @@ module spl_link_ctrl #(
           ld_addr = RMemWord;
           ld_w    = WMem;
           ld_fin  = cnt_q == 8'd1;
-          maddr_d = maddr_q + MaW'(1);
+          addr_d = addr_q + MaW'(1);
           cnt_d   = cnt_q - 8'd1;
           st_d    = cnt_q == 8'd1 ? PDone : PMrReq;
         end
@@ -1345,7 +1345,6 @@ module spl_link_ctrl #(
       addr_q      <= '0;
       cnt_q       <= '0;
       space_q     <= '0;
-      maddr_q     <= '0;
       rp_q        <= '0;
       act_q       <= 1'b0;
       fin_q       <= 1'b0;
@@ -1355,7 +1354,6 @@ module spl_link_ctrl #(
       in_valid_q  <= 1'b0;
       mreq_q      <= 1'b0;
       mwe_q       <= 1'b0;
-      mwdata_q    <= '0;
       clear_q     <= 1'b0;
       step_q      <= 1'b0;
       rt_q        <= 1'b0;
@@ -1389,7 +1387,6 @@ module spl_link_ctrl #(
       addr_q      <= addr_d;
       cnt_q       <= cnt_d;
       space_q     <= space_d;
-      maddr_q     <= maddr_d;
       rp_q        <= rp_d;
       act_q       <= act_d;
       if (ld) begin
@@ -1401,7 +1398,6 @@ module spl_link_ctrl #(
       in_valid_q  <= in_valid_d;
       mreq_q      <= mreq_d;
       mwe_q       <= mwe_d;
-      mwdata_q    <= mwdata_d;
       clear_q     <= clear_d;
       step_q      <= step_go;
       rt_q        <= rt_d;
@@ -1465,7 +1461,12 @@ module spl_link_ctrl #(
   // the processor holds the transmitter, so frames never interleave.
   assign tx_valid_o = b_busy ? b_valid : !sh_empty;
   assign tx_last_o  = b_busy ? b_last : (fin_q && r_end);
-  assign tx_data_o  = pos_q == 2'd1 ? tx_seq_q : (b_busy ? b_data : r_byte);
+  // Kept as a net: the framer's CRC and encoder each take all eight bits,
+  // and without the boundary the synthesiser copies the byte's mux into
+  // every one of them.
+  (* keep *) logic [7:0] tx_byte;
+  assign tx_byte    = pos_q == 2'd1 ? tx_seq_q : (b_busy ? b_data : r_byte);
+  assign tx_data_o  = tx_byte;
   assign tx_take    = tx_valid_o && tx_ready_i;
   assign sh_take    = !b_busy && !sh_empty && tx_ready_i;
 
@@ -1573,8 +1574,8 @@ module spl_link_ctrl #(
   assign mem_req_o     = mreq_q;
   assign mem_we_o      = mwe_q;
   assign mem_space_o   = space_q;
-  assign mem_addr_o    = maddr_q[15:0];
-  assign mem_wdata_o   = mwdata_q;
+  assign mem_addr_o    = addr_q[15:0];
+  assign mem_wdata_o   = {buf_rdata, lo_q};
   assign in_valid_o    = in_valid_q;
   assign in_channel_o  = in_chan;
   assign in_time_o     = cur_t_q;
