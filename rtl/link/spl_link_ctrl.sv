@@ -297,7 +297,7 @@ module spl_link_ctrl #(
   logic [EfW-1:0] last_ef_d, last_ef_q; // event_free last reported
   logic        unrep_d, unrep_q;       // a processed frame not named by a CREDIT
   logic [CqBit:0] ctimer_d, ctimer_q;
-  logic        credit_due, credit_due_q;
+  logic        credit_due;
 
   // Tx mux
   logic        b_busy, b_open;
@@ -465,11 +465,6 @@ module spl_link_ctrl #(
   // so it fits EfW bits and a sign) is not negative and at least 64.
   logic [EfW:0] ef_gain;
   assign ef_gain    = {1'b0, ef} - {1'b0, last_ef_q};
-  // Registered: the decision reaches the processor a clock later, which
-  // keeps the core's FIFO count out of the path through the transmitter
-  // hold into the batcher and the core's output FIFO. A CREDIT loaded on
-  // its strength is still being sent the clock after (a chunk takes at
-  // least six), when it is seen again; by the next it is recomputed.
   assign credit_due = have_exp_q
                       && ((!ef_gain[EfW] && ef_gain[EfW-1:6] != '0) || (unrep_q && ctimer_q[CqBit]));
 
@@ -614,7 +609,7 @@ module spl_link_ctrl #(
 
     unique case (st_q)
       PIdle: begin
-        if (credit_due_q) begin
+        if (credit_due) begin
           want = 1'b1;
           if (sh_empty) begin
             ld        = 1'b1;
@@ -1370,7 +1365,6 @@ module spl_link_ctrl #(
       last_ef_q   <= EfW'(EventCredits);
       unrep_q     <= 1'b0;
       ctimer_q    <= '0;
-      credit_due_q <= 1'b0;
     end else begin
       st_q        <= st_d;
       type_q      <= type_d;
@@ -1415,7 +1409,6 @@ module spl_link_ctrl #(
       last_ef_q   <= last_ef_d;
       unrep_q     <= unrep_d;
       ctimer_q    <= ctimer_d;
-      credit_due_q <= credit_due && !seq_resync_i;
     end
   end
 
