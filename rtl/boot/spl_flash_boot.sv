@@ -192,10 +192,10 @@ module spl_flash_boot #(
             end
             // network_offset bytes 44..46 into the address, network_length
             // bytes 48..50, least significant first
-            if (idx_q >= 7'd44 && idx_q <= 7'd46) begin
+            if (idx_q[6:2] == 5'b01011 && idx_q[1:0] != 2'b11) begin      // 44..46
               adr_d = {byte_in, adr_q[23:8]};
             end
-            if (idx_q >= 7'd48 && idx_q <= 7'd50) begin
+            if (idx_q[6:2] == 5'b01100 && idx_q[1:0] != 2'b11) begin      // 48..50
               len_d = {byte_in, len_q[23:8]};
             end
             if (fixed && byte_in != fixed_val) begin

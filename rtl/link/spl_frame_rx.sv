@@ -51,7 +51,6 @@ module spl_frame_rx (
 
   localparam logic [31:0] CrcInit    = 32'hFFFFFFFF;
   localparam logic [31:0] CrcResidue = 32'hB798B438;
-  localparam logic [7:0]  MinRawLen  = 8'd6;   // header (2) + CRC (4)
   localparam logic [8:0]  MaxGroup   = 9'd255; // COBS of the longest raw frame
 
   // ---------------------------------------------------------------------------
@@ -130,7 +129,8 @@ module spl_frame_rx (
   // Byte 0 of a frame's space holds its length; decoded bytes follow.
   assign {wr_addr, unused_wr_c} = {wr_base_q, 1'b1} + {2'b00, raw_len_q, 1'b1};
   // 512 bytes held and not yet delivered: the next write would overrun.
-  assign ring_full = (wr_addr - rd_base_q) >= 10'd512;
+  logic [8:0] unused_held;
+  assign {ring_full, unused_held} = wr_addr - rd_base_q;
 
   spl_crc32c_byte u_crc (
     .crc_i  (crc_q),
@@ -168,7 +168,7 @@ module spl_frame_rx (
           if (blk_rem_q != 8'd0) begin
             cnt_cobs_d = cnt_cobs_b + 32'd1;
             cnt_disc_d = cnt_disc_b + {23'h0, grp_len_q};
-          end else if (raw_len_q < MinRawLen) begin
+          end else if (raw_len_q[7:3] == 5'd0 && raw_len_q[2:1] != 2'b11) begin  // below 6: header (2) + CRC (4)
             cnt_short_d = cnt_short_b + 32'd1;
             cnt_disc_d  = cnt_disc_b + {23'h0, grp_len_q};
           end else if (crc_q != CrcResidue) begin
@@ -359,7 +359,9 @@ module spl_frame_rx (
   // A frame takes at most 1 + 254 bytes from its start (length byte, then
   // header+body+CRC; the delimiter writes nothing), so 256 free bytes behind
   // wr_base always hold the one being received.
-  assign room_o                = (wr_base_q - rd_base_q) <= 10'd256;
+  logic [9:0] stored;
+  assign stored                = wr_base_q - rd_base_q;
+  assign room_o                = !stored[9] && (!stored[8] || stored[7:0] == 8'd0);  // <= 256
   assign cnt_ok_o              = cnt_ok_q;
   assign cnt_crc_o             = cnt_crc_q;
   assign cnt_cobs_o            = cnt_cobs_q;

@@ -17,6 +17,8 @@
 // beacon_period_i (0 means 1) timesteps since it.
 module spl_link_batcher #(
   parameter int N = 256,
+  // The time differences and comparisons in SB_MAC16s (spl_sub32)
+  parameter bit Dsp = 1'b0,
   localparam int NeurW = $clog2(N)
 ) (
   input  logic             clk_i,
@@ -72,10 +74,21 @@ module spl_link_batcher #(
   logic        beacon_due;
   logic        take;
 
-  assign dtv        = out_time_i - last_t_q;
-  assign since_bcn  = time_i - bcn_t_q;
+  logic        bcn_ge, flush_ge;       // since_bcn >= period, timer_q >= flush
+  logic        unused_dtv_ge, unused_sbc_ge;
+  logic [31:0] unused_bge_d, unused_tge_d;
+
+  spl_sub32 #(.Dsp (Dsp)) u_dtv (
+    .a_i (out_time_i), .b_i (last_t_q), .d_o (dtv), .ge_o (unused_dtv_ge));
+  spl_sub32 #(.Dsp (Dsp)) u_sbc (
+    .a_i (time_i), .b_i (bcn_t_q), .d_o (since_bcn), .ge_o (unused_sbc_ge));
+  spl_sub32 #(.Dsp (Dsp)) u_bge (
+    .a_i (since_bcn), .b_i (beacon_period_i), .d_o (unused_bge_d), .ge_o (bcn_ge));
+  spl_sub32 #(.Dsp (Dsp)) u_tge (
+    .a_i (timer_q), .b_i (flush_cycles_i), .d_o (unused_tge_d), .ge_o (flush_ge));
+
   // Time has moved (since_bcn != 0) in both cases; a period of 0 means 1.
-  assign beacon_due = out_empty_i && since_bcn != '0 && (idle_i || since_bcn >= beacon_period_i);
+  assign beacon_due = out_empty_i && since_bcn != '0 && (idle_i || bcn_ge);
   assign take       = tx_valid_o && tx_ready_i;
 
   always_comb begin
@@ -150,7 +163,7 @@ module spl_link_batcher #(
           state_d   = BRec;
           send_d    = held_q;
           closing_d = 1'b1;
-        end else if (out_valid_i && dtv < 32'd15) begin
+        end else if (out_valid_i && dtv[31:4] == 28'd0 && dtv[3:0] != 4'hF) begin  // dtv < 15
           out_ready_o = 1'b1;
           state_d   = BRec;
           send_d    = held_q;
@@ -159,7 +172,7 @@ module spl_link_batcher #(
           last_t_d  = out_time_i;
           nrec_d    = nrec_q + 7'd1;
           timer_d   = '0;
-        end else if (out_valid_i || timer_q >= flush_cycles_i) begin
+        end else if (out_valid_i || flush_ge) begin
           state_d   = BRec;
           send_d    = held_q;
           closing_d = 1'b1;

@@ -52,6 +52,7 @@ module spl_link_cnt_ram #(
   logic [31:0]      rdata, nv;
   logic [31:0]      lo;            // the visited source's low bits, masked
   logic [31:0]      mask;          // its 2^W - 1
+  logic [31:0]      unit;          // 2^W
   logic             mark;
   logic             we;
   logic             rv_q;
@@ -76,18 +77,22 @@ module spl_link_cnt_ram #(
 
   always_comb begin
     mask = '0;
+    unit = '0;
     lo   = '0;
     mark = 1'b0;
     for (int i = 0; i < NSrc; i++) begin
       if (c_slot_q == SlotW'(i)) begin
         mask = 32'((64'd1 << LoWs[5*i +: 5]) - 64'd1);
+        unit = 32'(64'd1 << LoWs[5*i +: 5]);
         lo   = 32'(lo_i[i*LoMax +: LoMax]) & mask;
         mark = mark_q[i];
       end
     end
-    // A wrap adds 2^W (mask + 1) to the bits above the low ones.
+    // A wrap adds 2^W (unit) to the bits above the low ones. The low bits
+    // are at most LoMax wide, so their comparison is.
     nv = mark ? lo
-              : (((rdata & ~mask) + ((lo < (rdata & mask)) ? mask + 32'd1 : 32'd0)) | lo);
+              : (((rdata & ~mask) + ((lo[LoMax-1:0] < (rdata[LoMax-1:0] & mask[LoMax-1:0]))
+                                     ? unit : 32'd0)) | lo);
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

@@ -136,15 +136,44 @@ module spl_link_ctrl #(
   localparam logic [MaW-1:0] Size2 = MaW'(1024);
   localparam logic [MaW-1:0] Size3 = MaW'(N * 4);
   localparam int          CreditQuiet = 16384;
+  // ctimer_q counts up to CreditQuiet, a power of two, and stops there:
+  // it has reached it when its top bit is set.
+  localparam int          CqBit       = $clog2(CreditQuiet);
   localparam logic [31:0] ClockHzW = ClockHz;
-  // IDENTIFY, header included, byte 0 in the low bits (docs/protocol.md 8)
-  localparam logic [63:0]  IdChunk0L = {8'd0, 8'd1, Magic, 8'h00, TIdentify};
-  logic [71:0] id_chunk0, id_chunk1;
-  assign id_chunk0 = {gw_major_i, IdChunk0L};                                   // bytes 0..8
-  assign id_chunk1 = {build_hash_i, board_id_i, 8'h00, gw_patch_i, gw_minor_i}; // 9..17
-  localparam logic [63:0]  ShapeClk = (64'(Shape) << 32) | 64'(ClockHzW);
-  localparam logic [71:0]  IdChunk2 = {8'd8, ShapeClk};                                  // 18..26
-  localparam logic [71:0]  IdChunk3 = {Caps, 8'h00, 8'd1, 16'(EventCredits), Levels}; // 27..35
+  localparam logic [15:0] EcW      = 16'(EventCredits);
+  // Reply table: a byte's source
+  localparam logic [4:0] SConst = 5'd0, SSeq = 5'd1, SType = 5'd2,
+                         SW0 = 5'd3, SW1 = 5'd4, SW2 = 5'd5, SW3 = 5'd6,
+                         SHb0 = 5'd7, SHb1 = 5'd8, SHb2 = 5'd9, SHb3 = 5'd10, SHb4 = 5'd11,
+                         SEf0 = 5'd12, SEf1 = 5'd13, SMaj = 5'd14, SMin = 5'd15, SPat = 5'd16,
+                         SBid0 = 5'd17, SBid1 = 5'd18,
+                         SHash0 = 5'd19, SHash1 = 5'd20, SHash2 = 5'd21, SHash3 = 5'd22;
+  // ... what the chunk's word captures at its load
+  localparam logic [2:0] WVal = 3'd0, WMem = 3'd1, WDseq = 3'd2, WLen = 3'd3, WFb = 3'd4,
+                         WDrops = 3'd5;
+  // ... and where each chunk starts in it
+  localparam logic [7:0] RCredit = 8'd0;
+  localparam logic [7:0] RErrSeq = 8'd6;
+  localparam logic [7:0] RErrMal = 8'd15;
+  localparam logic [7:0] RErrUnk = 8'd24;
+  localparam logic [7:0] RErrBadW = 8'd33;
+  localparam logic [7:0] RErrNoCr = 8'd42;
+  localparam logic [7:0] RErrBadHb0 = 8'd51;
+  localparam logic [7:0] RErrBad48 = 8'd60;
+  localparam logic [7:0] RErrBadStart = 8'd69;
+  localparam logic [7:0] RErrBadSize0 = 8'd78;
+  localparam logic [7:0] RErrBadSize1 = 8'd87;
+  localparam logic [7:0] RErrBadSize2 = 8'd96;
+  localparam logic [7:0] RErrBadSize3 = 8'd105;
+  localparam logic [7:0] RAckOk = 8'd114;
+  localparam logic [7:0] RAckBad = 8'd119;
+  localparam logic [7:0] RAckUns = 8'd124;
+  localparam logic [7:0] RIdentify = 8'd129;
+  localparam logic [7:0] RRegData = 8'd165;
+  localparam logic [7:0] RCntHdr = 8'd170;
+  localparam logic [7:0] RItem = 8'd174;
+  localparam logic [7:0] RMemHdr = 8'd178;
+  localparam logic [7:0] RMemWord = 8'd186;
 
   typedef enum logic [4:0] {
     PIdle,
@@ -205,21 +234,33 @@ module spl_link_ctrl #(
   logic [MaW-1:0] first_bad_d, first_bad_q;
   logic [7:0]  drops_d, drops_q;       // events of this frame the core dropped
   logic        skipped_d, skipped_q;
-  logic [15:0] addr_d, addr_q;         // REG_READ / COUNTERS: next register
+  // REG_READ / COUNTERS: the next register; memory commands: the word
+  // address, its low MaW bits
+  logic [MaW-1:0] addr_d, addr_q;
   logic [7:0]  cnt_d, cnt_q;           // items left
   logic [1:0]  space_d, space_q;
-  logic [MaW-1:0] maddr_d, maddr_q;    // memory word address, low MaW bits
-  logic [1:0]  idc_d, idc_q;           // IDENTIFY chunk
 
-  // Reply shift register
-  logic [71:0] sh_d, sh_q;
-  logic [3:0]  sh_n_d, sh_n_q;
-  logic        sh_fin_d, sh_fin_q;
+  // Replies (docs/link.md 4.1): a chunk of a reply is a run of entries in
+  // the reply table (one EBR), each naming the source of one byte: a
+  // constant, or a field the chunk's load captured (the command's sequence
+  // number and type, a 32-bit word) or that stays put while it is sent
+  // (the body's first bytes, the last event_free reported, the identity).
+  // ld starts the run at ld_addr; the entry with its end bit set is the
+  // chunk's last byte, and ld_fin makes it the frame's last.
   logic        sh_take;
   logic        ld;
-  logic [71:0] ld_data;
-  logic [3:0]  ld_n;
+  logic [7:0]  ld_addr;
+  logic [2:0]  ld_w;                   // what the word captures (W*)
   logic        ld_fin;
+  logic [7:0]  rp_d, rp_q;             // table entry of the byte being sent
+  logic        act_d, act_q;           // a chunk is being sent
+  logic        fin_q;
+  logic [13:0] rom_e, rom_q;           // entry rp_q: {end, source, constant}
+  logic        r_end;
+  logic [4:0]  r_src;
+  logic [7:0]  r_byte;
+  logic [7:0]  r_seq_q, r_type_q;      // the command's seq and type at the load
+  logic [31:0] w_d, w_q;               // the chunk's word
   logic        want;                   // the processor wants the transmitter
 
   // Core side
@@ -230,7 +271,6 @@ module spl_link_ctrl #(
   logic [ChanW-1:0] in_chan;
   logic        mreq_d, mreq_q;
   logic        mwe_d, mwe_q;
-  logic [15:0] mwdata_d, mwdata_q;
   logic        clear_d, clear_q;
   logic        step_go, step_q;
   logic        rt_d, rt_q;
@@ -256,7 +296,7 @@ module spl_link_ctrl #(
   logic [EfW-1:0] ef;                  // event_free
   logic [EfW-1:0] last_ef_d, last_ef_q; // event_free last reported
   logic        unrep_d, unrep_q;       // a processed frame not named by a CREDIT
-  logic [14:0] ctimer_d, ctimer_q;
+  logic [CqBit:0] ctimer_d, ctimer_q;
   logic        credit_due;
 
   // Tx mux
@@ -310,23 +350,16 @@ module spl_link_ctrl #(
   // ---------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------
-  function automatic logic [71:0] f_err(input logic [7:0] code, input logic [7:0] ref_seq,
-                                        input logic [7:0] ref_type, input logic [31:0] detail);
-    f_err = {detail, ref_type, ref_seq, code, 8'h00, TError};
-  endfunction
-
-  function automatic logic [71:0] f_ack(input logic [7:0] req_seq, input logic [7:0] req_type,
-                                        input logic [7:0] status);
-    f_ack = {32'h0, status, req_type, req_seq, 8'h00, TAck};
-  endfunction
-
-  function automatic logic [MaW-1:0] f_size(input logic [1:0] space);
-    unique case (space)
-      2'd0:    f_size = Size0;
-      2'd1:    f_size = Size1;
-      2'd2:    f_size = Size2;
-      default: f_size = Size3;
-    endcase
+  // x >= c for a constant c (operands zero-extended to 32 bits), as logic:
+  // yosys builds a comparator as a carry chain, a logic cell a bit, where
+  // a comparison with a constant needs a few LUTs.
+  function automatic logic f_ge(input logic [31:0] x, input logic [31:0] c);
+    logic r;
+    r = 1'b1;
+    for (int i = 0; i < 32; i++) begin
+      r = c[i] ? (x[i] && r) : (x[i] || r);
+    end
+    f_ge = r;
   endfunction
 
   // A counter by id (docs/link.md 2.1); ids not listed read 0.
@@ -336,7 +369,7 @@ module spl_link_ctrl #(
   logic [31:0] cval;
   logic [4:0]  cslot;
   logic        cram;
-  assign cram  = cid <= 6'd15 || (cid >= 6'd32 && cid <= 6'd35);
+  assign cram  = cid[5:4] == 2'b00 || cid[5:2] == 4'b1000;  // 0..15, 32..35
   assign cslot = cid[5] ? {3'b100, cid[1:0]} : cid[4:0];
   always_comb begin
     cval = cram ? cr_data : '0;
@@ -398,8 +431,8 @@ module spl_link_ctrl #(
   // 0x0010-0x0013, 0x0020-0x0024, 0x0100-0x012F). REG_READ checks its range
   // an address a clock, so the first unreadable one is where it stops.
   logic rd_ok;
-  assign rd_ok = addr_q[15:9] == 7'h0
-                 && (addr_q[8] ? addr_q[7:0] <= 8'h2F
+  assign rd_ok = addr_q[MaW-1:9] == '0
+                 && (addr_q[8] ? (addr_q[7:6] == 2'b00 && addr_q[5:4] != 2'b11)  // <= 0x2F
                                : (addr_q[7:6] == 2'b00
                                   && (addr_q[5:3] == 3'd0 || ((addr_q[5:4] == 2'd1 || addr_q[5:4] == 2'd2)
                                                               && addr_q[3:2] == 2'd0)
@@ -408,7 +441,7 @@ module spl_link_ctrl #(
   // ---------------------------------------------------------------------
   // Body buffer: one EBR
   // ---------------------------------------------------------------------
-  assign buf_we    = st_q == PRx && rx_valid_i && rx_idx_q >= 8'd2;
+  assign buf_we    = st_q == PRx && rx_valid_i && rx_idx_q[7:1] != 7'd0;  // rx_idx_q >= 2
   assign buf_waddr = rx_idx_q - 8'd2;
 
   spl_ram_1r1w #(
@@ -428,8 +461,12 @@ module spl_link_ctrl #(
   // Credits
   // ---------------------------------------------------------------------
   assign ef = EfW'(EventCredits) - in_count_i;
+  // ef >= last_ef_q + 64: their difference (both at most EventCredits,
+  // so it fits EfW bits and a sign) is not negative and at least 64.
+  logic [EfW:0] ef_gain;
+  assign ef_gain    = {1'b0, ef} - {1'b0, last_ef_q};
   assign credit_due = have_exp_q
-                      && ({1'b0, ef} >= {1'b0, last_ef_q} + (EfW+1)'(64) || (unrep_q && ctimer_q == 15'(CreditQuiet)));
+                      && ((!ef_gain[EfW] && ef_gain[EfW-1:6] != '0) || (unrep_q && ctimer_q[CqBit]));
 
   // ---------------------------------------------------------------------
   // Processor
@@ -441,19 +478,22 @@ module spl_link_ctrl #(
   logic [15:0] rec;
   logic [15:0] rec_t;
   logic [MaW-1:0] m_end;
-  logic [MaW-1:0] m_size;
+  logic [8:0]  cr_end;                 // COUNTERS_REQ: first id + count
   logic        m_beyond;
-  logic [31:0] m_start;                // the command's 32-bit start address
   logic        m_hi;                   // it is 2^16 or more
-  logic [32:0] sum_arg;
-  logic [31:0] owed_dec;
+  logic        stepping;               // STEP adds its argument this clock
+  logic [31:0] owed_add;
+  logic [32:0] owed_sum;
 
   // Owed timesteps go to the core one at a time: only when it is idle
   // and its output FIFO is empty, so step mode never overflows it. STEP
   // adds its argument to what is owed after this clock's step (one adder).
-  assign owed_dec = owed_q - 32'(step_go);
-  assign sum_arg  = 33'(owed_dec) + 33'(ctl_arg);
-  assign sh_empty = sh_n_q == '0;
+  // One adder: STEP adds its argument (no step goes in that clock), a
+  // step adds -1; STEP's sum saturates.
+  assign stepping = st_q == PCtl && sh_empty && hb_q[7:0] == 8'd4;
+  assign owed_add = stepping ? ctl_arg : {32{step_go}};
+  assign owed_sum = 33'(owed_q) + 33'(owed_add);
+  assign sh_empty = !act_q;
   assign d_seq    = seq_q - exp_q;
   assign ctl_arg  = {hb_q[39:32], hb_q[31:24], hb_q[23:16], hb_q[15:8]};
   assign rec      = {buf_rdata, lo_q};
@@ -474,26 +514,49 @@ module spl_link_ctrl #(
   // One adder for both record kinds: a time advance (dt 0xF) adds its
   // 12-bit amount, an event its 4-bit dt.
   assign rec_t    = cur_t_q + (rec[15:12] == 4'hF ? 16'(rec[11:0]) : 16'(rec[15:12]));
-  assign m_size   = f_size(space_q);
-  assign m_start  = hb_q[39:8];
   assign m_hi     = hb_q[39:24] != 16'h0;
   // Below 2^16 + 2^8: no carry out of MaW bits.
-  assign m_end    = maddr_q + MaW'(cnt_q);
-  assign m_beyond = m_hi || maddr_q >= m_size;
+  assign m_end    = addr_q + MaW'(cnt_q);
+  assign cr_end   = 9'(hb_q[7:0]) + 9'(hb_q[15:8]);
+  // addr_q >= m_size and m_end > m_size, against the space's constant
+  logic m_ge_size, m_end_over;
+  always_comb begin
+    unique case (space_q)
+      2'd0: begin
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size0));
+        m_end_over = f_ge(32'(m_end), 32'(Size0) + 32'd1);
+      end
+      2'd1: begin
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size1));
+        m_end_over = f_ge(32'(m_end), 32'(Size1) + 32'd1);
+      end
+      2'd2: begin
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size2));
+        m_end_over = f_ge(32'(m_end), 32'(Size2) + 32'd1);
+      end
+      default: begin
+        m_ge_size  = f_ge(32'(addr_q), 32'(Size3));
+        m_end_over = f_ge(32'(m_end), 32'(Size3) + 32'd1);
+      end
+    endcase
+  end
+  assign m_beyond = m_hi || m_ge_size;
 
   always_comb begin
     known = 1'b1;
     valid = 1'b0;
     unique case (type_q)
-      TSpikes:   valid = len_q >= 8'd4 && !len_q[0];
+      TSpikes:   valid = f_ge(32'(len_q), 4) && !len_q[0];
       TIdReq:    valid = len_q == 8'd0;
-      TRegWrite: valid = m6_q == 3'd0 && len_q != 8'd0 && len_q <= 8'd246;
-      TRegRead:  valid = len_q == 8'd3 && hb_q[23:16] != 8'd0 && hb_q[23:16] <= 8'd61;
-      TMemWrite: valid = len_q >= 8'd7 && len_q[0] && len_q <= 8'd247 && hb_q[7:0] <= 8'd3;
-      TMemRead:  valid = len_q == 8'd6 && hb_q[7:0] <= 8'd3 && hb_q[47:40] != 8'd0 && hb_q[47:40] <= 8'd121;
-      TControl:  valid = len_q == 8'd5 && hb_q[7:0] >= 8'd1 && hb_q[7:0] <= 8'd5
-                         && (hb_q[7:0] != 8'd1 || ctl_arg <= 32'd1);
-      TCntReq:   valid = len_q == 8'd2 && hb_q[15:8] != 8'd0 && hb_q[15:8] <= 8'd61;
+      TRegWrite: valid = m6_q == 3'd0 && len_q != 8'd0 && !f_ge(32'(len_q), 247);
+      TRegRead:  valid = len_q == 8'd3 && hb_q[23:16] != 8'd0 && !f_ge(32'(hb_q[23:16]), 62);
+      TMemWrite: valid = f_ge(32'(len_q), 7) && len_q[0] && !f_ge(32'(len_q), 248)
+                         && hb_q[7:2] == 6'd0;
+      TMemRead:  valid = len_q == 8'd6 && hb_q[7:2] == 6'd0 && hb_q[47:40] != 8'd0
+                         && !f_ge(32'(hb_q[47:40]), 122);
+      TControl:  valid = len_q == 8'd5 && hb_q[7:0] != 8'd0 && !f_ge(32'(hb_q[7:0]), 6)
+                         && (hb_q[7:0] != 8'd1 || ctl_arg[31:1] == 31'd0);
+      TCntReq:   valid = len_q == 8'd2 && hb_q[15:8] != 8'd0 && !f_ge(32'(hb_q[15:8]), 62);
       default:   known = 1'b0;
     endcase
   end
@@ -520,12 +583,9 @@ module spl_link_ctrl #(
     addr_d      = addr_q;
     cnt_d       = cnt_q;
     space_d     = space_q;
-    maddr_d     = maddr_q;
-    idc_d       = idc_q;
     in_valid_d  = 1'b0;
     mreq_d      = mreq_q;
     mwe_d       = mwe_q;
-    mwdata_d    = mwdata_q;
     clear_d     = 1'b0;
     rt_d        = rt_q;
     tick_d      = tick_q;
@@ -538,14 +598,14 @@ module spl_link_ctrl #(
     fclr        = 1'b0;
     last_ef_d   = last_ef_q;
     unrep_d     = unrep_q;
-    ctimer_d    = (unrep_q && ctimer_q != 15'(CreditQuiet)) ? ctimer_q + 15'd1 : ctimer_q;
+    ctimer_d    = (unrep_q && !ctimer_q[CqBit]) ? ctimer_q + (CqBit+1)'(1) : ctimer_q;
     rx_ready_o  = 1'b0;
     want        = 1'b0;
     ld          = 1'b0;
-    ld_data     = '0;
-    ld_n        = '0;
+    ld_addr     = RCredit;
+    ld_w        = WVal;
     ld_fin      = 1'b0;
-    owed_d      = owed_dec;
+    owed_d      = owed_sum[31:0];
 
     unique case (st_q)
       PIdle: begin
@@ -553,8 +613,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld        = 1'b1;
-            ld_data   = {24'h0, 8'd1, 16'(ef), seq_q, 8'h00, TCredit};
-            ld_n      = 4'd6;
+            ld_addr   = RCredit;
             ld_fin    = 1'b1;
             last_ef_d = ef;
             unrep_d   = 1'b0;
@@ -598,8 +657,8 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StSeqGap, seq_q, type_q, 32'(d_seq));
-            ld_n    = 4'd9;
+            ld_addr = RErrSeq;
+            ld_w    = WDseq;
             ld_fin  = 1'b1;
             c_seq_add = d_seq;
             exp_d   = seq_q + 8'd1;
@@ -622,9 +681,8 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = known ? f_err(StMalformed, seq_q, type_q, 32'(len_q))
-                            : f_err(StUnknown, seq_q, type_q, 32'(type_q));
-            ld_n    = 4'd9;
+            ld_addr = known ? RErrMal : RErrUnk;
+            ld_w    = WLen;
             ld_fin  = 1'b1;
             c_mal_add = 1'b1;
             st_d    = PDone;
@@ -637,7 +695,6 @@ module spl_link_ctrl #(
               st_d     = len_q == 8'd4 ? PSpkEnd : PSpk;
             end
             TIdReq: begin
-              idc_d = '0;
               st_d  = PId;
             end
             TRegWrite: begin
@@ -645,26 +702,26 @@ module spl_link_ctrl #(
               st_d     = PRw;
             end
             TRegRead: begin
-              addr_d = {hb_q[15:8], hb_q[7:0]};
+              addr_d = MaW'({hb_q[15:8], hb_q[7:0]});
               cnt_d  = hb_q[23:16];
               st_d   = PRrScan;
             end
             TMemWrite: begin
               rd_ptr_d = 8'd5;
               space_d  = hb_q[1:0];
-              maddr_d  = {1'b0, hb_q[23:16], hb_q[15:8]};
+              addr_d  = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d    = {1'b0, len_q[7:1]} - 8'd2;   // words: (len - 5) / 2
               st_d     = PMemWait;
             end
             TMemRead: begin
               space_d = hb_q[1:0];
-              maddr_d = {1'b0, hb_q[23:16], hb_q[15:8]};
+              addr_d = {1'b0, hb_q[23:16], hb_q[15:8]};
               cnt_d   = hb_q[47:40];
               st_d    = PMr;
             end
             TControl: st_d = PCtl;
             default: begin  // TCntReq
-              addr_d = {8'h01, hb_q[7:0]};
+              addr_d = MaW'({8'h01, hb_q[7:0]});
               cnt_d  = hb_q[15:8];
               st_d   = PCr;
             end
@@ -684,7 +741,7 @@ module spl_link_ctrl #(
             cur_t_d = rec_t;
           end else begin
             cur_t_d = rec_t;
-            if (rec[11:0] < 12'(E)) begin
+            if (!f_ge(32'(rec[11:0]), E)) begin
               in_valid_d = 1'b1;
             end else begin
               c_bad_add = 1'b1;
@@ -705,8 +762,8 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StBadAddr, seq_q, TSpikes, 32'(first_bad_q));
-            ld_n    = 4'd9;
+            ld_addr = RErrBadW;
+            ld_w    = WFb;
             ld_fin  = 1'b1;
             st_d    = PSpkDrop;
           end
@@ -719,8 +776,8 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StNoCredit, seq_q, TSpikes, 32'(drops_q));
-            ld_n    = 4'd9;
+            ld_addr = RErrNoCr;
+            ld_w    = WDrops;
             ld_fin  = 1'b1;
             st_d    = PDone;
           end
@@ -732,19 +789,10 @@ module spl_link_ctrl #(
       PId: begin
         want = 1'b1;
         if (sh_empty) begin
-          ld     = 1'b1;
-          ld_n   = 4'd9;
-          ld_fin = idc_q == 2'd3;
-          unique case (idc_q)
-            2'd0:    ld_data = id_chunk0;
-            2'd1:    ld_data = id_chunk1;
-            2'd2:    ld_data = IdChunk2;
-            default: ld_data = IdChunk3;
-          endcase
-          idc_d = idc_q + 2'd1;
-          if (idc_q == 2'd3) begin
-            st_d = PDone;
-          end
+          ld      = 1'b1;
+          ld_addr = RIdentify;
+          ld_fin  = 1'b1;
+          st_d    = PDone;
         end
       end
 
@@ -770,8 +818,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = f_ack(seq_q, TRegWrite, skipped_q ? StBadAddr : StOk);
-          ld_n    = 4'd5;
+          ld_addr = skipped_q ? RAckBad : RAckOk;
           ld_fin  = 1'b1;
           st_d    = PDone;
         end
@@ -784,7 +831,7 @@ module spl_link_ctrl #(
           first_bad_d = MaW'(addr_q);
           st_d        = PRr;
         end else begin
-          addr_d = addr_q + 16'd1;
+          addr_d = addr_q + MaW'(1);
           cnt_d  = cnt_q - 8'd1;
           if (cnt_q == 8'd1) begin
             st_d = PRr;
@@ -796,16 +843,15 @@ module spl_link_ctrl #(
         if (sh_empty) begin
           ld = 1'b1;
           if (bad_q) begin
-            ld_data = f_err(StBadAddr, seq_q, TRegRead, 32'(first_bad_q));
-            ld_n    = 4'd9;
+            ld_addr = RErrBadW;
+            ld_w    = WFb;
             ld_fin  = 1'b1;
             st_d    = PDone;
           end else begin
             // The range again, for the values.
-            addr_d  = {hb_q[15:8], hb_q[7:0]};
+            addr_d  = MaW'({hb_q[15:8], hb_q[7:0]});
             cnt_d   = hb_q[23:16];
-            ld_data = {32'h0, hb_q[15:8], hb_q[7:0], seq_q, 8'h00, TRegData};
-            ld_n    = 4'd5;
+            ld_addr = RRegData;
             st_d    = PItem;
           end
         end
@@ -814,14 +860,12 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld = 1'b1;
-          if (9'(hb_q[7:0]) + 9'(hb_q[15:8]) > 9'd48) begin
-            ld_data = f_err(StBadAddr, seq_q, TCntReq, hb_q[7:0] > 8'd48 ? 32'(hb_q[7:0]) : 32'd48);
-            ld_n    = 4'd9;
+          if (f_ge(32'(cr_end), 49)) begin
+            ld_addr = f_ge(32'(hb_q[7:0]), 49) ? RErrBadHb0 : RErrBad48;
             ld_fin  = 1'b1;
             st_d    = PDone;
           end else begin
-            ld_data = {40'h0, hb_q[7:0], seq_q, 8'h00, TCounters};
-            ld_n    = 4'd4;
+            ld_addr = RCntHdr;
             st_d    = PItem;
           end
         end
@@ -830,10 +874,9 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty && !(addr_q[8] && cram && !cr_ok_q)) begin
           ld      = 1'b1;
-          ld_data = {40'h0, rval};
-          ld_n    = 4'd4;
+          ld_addr = RItem;
           ld_fin  = cnt_q == 8'd1;
-          addr_d  = addr_q + 16'd1;
+          addr_d  = addr_q + MaW'(1);
           cnt_d   = cnt_q - 8'd1;
           if (cnt_q == 8'd1) begin
             st_d = PDone;
@@ -842,12 +885,20 @@ module spl_link_ctrl #(
       end
 
       PMr: begin
-        if (m_hi || m_end > m_size) begin
+        if (m_hi || m_end_over) begin
           want = 1'b1;
           if (sh_empty) begin
             ld      = 1'b1;
-            ld_data = f_err(StBadAddr, seq_q, TMemRead, m_beyond ? m_start : 32'(m_size));
-            ld_n    = 4'd9;
+            if (m_beyond) begin
+              ld_addr = RErrBadStart;
+            end else begin
+              unique case (space_q)
+                2'd0:    ld_addr = RErrBadSize0;
+                2'd1:    ld_addr = RErrBadSize1;
+                2'd2:    ld_addr = RErrBadSize2;
+                default: ld_addr = RErrBadSize3;
+              endcase
+            end
             ld_fin  = 1'b1;
             st_d    = PDone;
           end
@@ -870,15 +921,16 @@ module spl_link_ctrl #(
             rd_ptr_d = rd_ptr_q + 8'd1;
             ph_d     = 2'd1;
           end
+          // The word's high byte stays on buf_rdata (rd_ptr_q holds) until
+          // the word is written: {buf_rdata, lo_q} is mem_wdata_o.
           2'd1: begin
-            rd_ptr_d = rd_ptr_q + 8'd1;
-            mwdata_d = {buf_rdata, lo_q};
             if (m_beyond) begin
               if (!bad_q) begin
                 bad_d       = 1'b1;
-                first_bad_d = maddr_q;
+                first_bad_d = addr_q;
               end
-              maddr_d = maddr_q + MaW'(1);
+              rd_ptr_d = rd_ptr_q + 8'd1;
+              addr_d   = addr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -892,9 +944,10 @@ module spl_link_ctrl #(
           end
           default: begin
             if (mem_gnt_i) begin
-              mreq_d  = 1'b0;
-              mwe_d   = 1'b0;
-              maddr_d = maddr_q + MaW'(1);
+              mreq_d   = 1'b0;
+              mwe_d    = 1'b0;
+              rd_ptr_d = rd_ptr_q + 8'd1;
+              addr_d   = addr_q + MaW'(1);
               cnt_d   = cnt_q - 8'd1;
               ph_d    = 2'd0;
               if (cnt_q == 8'd1) begin
@@ -908,9 +961,8 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = bad_q ? f_err(StBadAddr, seq_q, TMemWrite, m_hi ? m_start : 32'(first_bad_q))
-                          : f_ack(seq_q, TMemWrite, StOk);
-          ld_n    = bad_q ? 4'd9 : 4'd5;
+          ld_addr = !bad_q ? RAckOk : (m_hi ? RErrBadStart : RErrBadW);
+          ld_w    = WFb;
           ld_fin  = 1'b1;
           st_d    = PDone;
         end
@@ -919,8 +971,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = {8'h0, m_start, 6'h0, space_q, seq_q, 8'h00, TMemData};
-          ld_n    = 4'd8;
+          ld_addr = RMemHdr;
           st_d    = PMrReq;
         end
       end
@@ -944,10 +995,10 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (mem_rvalid_i) begin
           ld      = 1'b1;
-          ld_data = {56'h0, mem_rdata_i};
-          ld_n    = 4'd2;
+          ld_addr = RMemWord;
+          ld_w    = WMem;
           ld_fin  = cnt_q == 8'd1;
-          maddr_d = maddr_q + MaW'(1);
+          addr_d = addr_q + MaW'(1);
           cnt_d   = cnt_q - 8'd1;
           st_d    = cnt_q == 8'd1 ? PDone : PMrReq;
         end
@@ -957,8 +1008,7 @@ module spl_link_ctrl #(
         want = 1'b1;
         if (sh_empty) begin
           ld      = 1'b1;
-          ld_data = f_ack(seq_q, TControl, hb_q[7:0] == 8'd5 ? StUnsupported : StOk);
-          ld_n    = 4'd5;
+          ld_addr = hb_q[7:0] == 8'd5 ? RAckUns : RAckOk;
           ld_fin  = 1'b1;
           st_d    = PDone;
           unique case (hb_q[7:0])
@@ -973,7 +1023,7 @@ module spl_link_ctrl #(
             8'd2: rt_d = 1'b1;
             8'd3: rt_d = 1'b0;
             8'd4: begin  // STEP: owe arg more, saturating
-              owed_d = sum_arg[32] ? 32'hFFFF_FFFF : sum_arg[31:0];
+              owed_d = owed_sum[32] ? 32'hFFFF_FFFF : owed_sum[31:0];
             end
             default: ;
           endcase
@@ -986,8 +1036,7 @@ module spl_link_ctrl #(
           want = 1'b1;
           if (sh_empty) begin
             ld        = 1'b1;
-            ld_data   = {24'h0, 8'd1, 16'(ef), seq_q, 8'h00, TCredit};
-            ld_n      = 4'd6;
+            ld_addr   = RCredit;
             ld_fin    = 1'b1;
             last_ef_d = ef;
             unrep_d   = 1'b0;
@@ -1007,24 +1056,271 @@ module spl_link_ctrl #(
     endcase
   end
 
-  // Reply shift register: a chunk is loaded only when it is empty.
+  // ---------------------------------------------------------------------
+  // Replies: a chunk is loaded only when the last one has been sent.
+  // ---------------------------------------------------------------------
   always_comb begin
-    sh_d     = sh_q;
-    sh_n_d   = sh_n_q;
-    sh_fin_d = sh_fin_q;
+    rp_d  = rp_q;
+    act_d = act_q;
     if (sh_take) begin
-      sh_d   = {8'h00, sh_q[71:8]};
-      sh_n_d = sh_n_q - 4'd1;
+      if (r_end) begin
+        act_d = 1'b0;
+      end else begin
+        rp_d = rp_q + 8'd1;
+      end
     end
     if (ld) begin
-      sh_d     = ld_data;
-      sh_n_d   = ld_n;
-      sh_fin_d = ld_fin;
+      rp_d  = ld_addr;
+      act_d = 1'b1;
     end
   end
 
+  // The word: a register or counter value, a memory word, or an ERROR's
+  // detail (the rest of the word is not sent then).
+  always_comb begin
+    w_d = rval;
+    unique case (ld_w)
+      WMem:    w_d[15:0] = mem_rdata_i;
+      WDseq:   w_d[7:0]  = d_seq;
+      WLen:    w_d[7:0]  = len_q;
+      WFb:     w_d[23:0] = 24'(first_bad_q);
+      WDrops:  w_d[7:0]  = drops_q;
+      default: ;
+    endcase
+  end
+
+  // The table (an EBR: a case of constants with a registered read).
+  always_comb begin
+    unique case (rp_d)
+      8'd0: rom_e = {1'b0, SConst, TCredit};
+      8'd1: rom_e = {1'b0, SConst, 8'h00};
+      8'd2: rom_e = {1'b0, SSeq, 8'h00};
+      8'd3: rom_e = {1'b0, SEf0, 8'h00};
+      8'd4: rom_e = {1'b0, SEf1, 8'h00};
+      8'd5: rom_e = {1'b1, SConst, 8'h01};
+      8'd6: rom_e = {1'b0, SConst, TError};
+      8'd7: rom_e = {1'b0, SConst, 8'h00};
+      8'd8: rom_e = {1'b0, SConst, StSeqGap};
+      8'd9: rom_e = {1'b0, SSeq, 8'h00};
+      8'd10: rom_e = {1'b0, SType, 8'h00};
+      8'd11: rom_e = {1'b0, SW0, 8'h00};
+      8'd12: rom_e = {1'b0, SConst, 8'h00};
+      8'd13: rom_e = {1'b0, SConst, 8'h00};
+      8'd14: rom_e = {1'b1, SConst, 8'h00};
+      8'd15: rom_e = {1'b0, SConst, TError};
+      8'd16: rom_e = {1'b0, SConst, 8'h00};
+      8'd17: rom_e = {1'b0, SConst, StMalformed};
+      8'd18: rom_e = {1'b0, SSeq, 8'h00};
+      8'd19: rom_e = {1'b0, SType, 8'h00};
+      8'd20: rom_e = {1'b0, SW0, 8'h00};
+      8'd21: rom_e = {1'b0, SConst, 8'h00};
+      8'd22: rom_e = {1'b0, SConst, 8'h00};
+      8'd23: rom_e = {1'b1, SConst, 8'h00};
+      8'd24: rom_e = {1'b0, SConst, TError};
+      8'd25: rom_e = {1'b0, SConst, 8'h00};
+      8'd26: rom_e = {1'b0, SConst, StUnknown};
+      8'd27: rom_e = {1'b0, SSeq, 8'h00};
+      8'd28: rom_e = {1'b0, SType, 8'h00};
+      8'd29: rom_e = {1'b0, SType, 8'h00};
+      8'd30: rom_e = {1'b0, SConst, 8'h00};
+      8'd31: rom_e = {1'b0, SConst, 8'h00};
+      8'd32: rom_e = {1'b1, SConst, 8'h00};
+      8'd33: rom_e = {1'b0, SConst, TError};
+      8'd34: rom_e = {1'b0, SConst, 8'h00};
+      8'd35: rom_e = {1'b0, SConst, StBadAddr};
+      8'd36: rom_e = {1'b0, SSeq, 8'h00};
+      8'd37: rom_e = {1'b0, SType, 8'h00};
+      8'd38: rom_e = {1'b0, SW0, 8'h00};
+      8'd39: rom_e = {1'b0, SW1, 8'h00};
+      8'd40: rom_e = {1'b0, SW2, 8'h00};
+      8'd41: rom_e = {1'b1, SConst, 8'h00};
+      8'd42: rom_e = {1'b0, SConst, TError};
+      8'd43: rom_e = {1'b0, SConst, 8'h00};
+      8'd44: rom_e = {1'b0, SConst, StNoCredit};
+      8'd45: rom_e = {1'b0, SSeq, 8'h00};
+      8'd46: rom_e = {1'b0, SType, 8'h00};
+      8'd47: rom_e = {1'b0, SW0, 8'h00};
+      8'd48: rom_e = {1'b0, SConst, 8'h00};
+      8'd49: rom_e = {1'b0, SConst, 8'h00};
+      8'd50: rom_e = {1'b1, SConst, 8'h00};
+      8'd51: rom_e = {1'b0, SConst, TError};
+      8'd52: rom_e = {1'b0, SConst, 8'h00};
+      8'd53: rom_e = {1'b0, SConst, StBadAddr};
+      8'd54: rom_e = {1'b0, SSeq, 8'h00};
+      8'd55: rom_e = {1'b0, SType, 8'h00};
+      8'd56: rom_e = {1'b0, SHb0, 8'h00};
+      8'd57: rom_e = {1'b0, SConst, 8'h00};
+      8'd58: rom_e = {1'b0, SConst, 8'h00};
+      8'd59: rom_e = {1'b1, SConst, 8'h00};
+      8'd60: rom_e = {1'b0, SConst, TError};
+      8'd61: rom_e = {1'b0, SConst, 8'h00};
+      8'd62: rom_e = {1'b0, SConst, StBadAddr};
+      8'd63: rom_e = {1'b0, SSeq, 8'h00};
+      8'd64: rom_e = {1'b0, SType, 8'h00};
+      8'd65: rom_e = {1'b0, SConst, 8'd48};
+      8'd66: rom_e = {1'b0, SConst, 8'h00};
+      8'd67: rom_e = {1'b0, SConst, 8'h00};
+      8'd68: rom_e = {1'b1, SConst, 8'h00};
+      8'd69: rom_e = {1'b0, SConst, TError};
+      8'd70: rom_e = {1'b0, SConst, 8'h00};
+      8'd71: rom_e = {1'b0, SConst, StBadAddr};
+      8'd72: rom_e = {1'b0, SSeq, 8'h00};
+      8'd73: rom_e = {1'b0, SType, 8'h00};
+      8'd74: rom_e = {1'b0, SHb1, 8'h00};
+      8'd75: rom_e = {1'b0, SHb2, 8'h00};
+      8'd76: rom_e = {1'b0, SHb3, 8'h00};
+      8'd77: rom_e = {1'b1, SHb4, 8'h00};
+      8'd78: rom_e = {1'b0, SConst, TError};
+      8'd79: rom_e = {1'b0, SConst, 8'h00};
+      8'd80: rom_e = {1'b0, SConst, StBadAddr};
+      8'd81: rom_e = {1'b0, SSeq, 8'h00};
+      8'd82: rom_e = {1'b0, SType, 8'h00};
+      8'd83: rom_e = {1'b0, SConst, Size0[7:0]};
+      8'd84: rom_e = {1'b0, SConst, Size0[15:8]};
+      8'd85: rom_e = {1'b0, SConst, 8'(Size0[16])};
+      8'd86: rom_e = {1'b1, SConst, 8'h00};
+      8'd87: rom_e = {1'b0, SConst, TError};
+      8'd88: rom_e = {1'b0, SConst, 8'h00};
+      8'd89: rom_e = {1'b0, SConst, StBadAddr};
+      8'd90: rom_e = {1'b0, SSeq, 8'h00};
+      8'd91: rom_e = {1'b0, SType, 8'h00};
+      8'd92: rom_e = {1'b0, SConst, Size1[7:0]};
+      8'd93: rom_e = {1'b0, SConst, Size1[15:8]};
+      8'd94: rom_e = {1'b0, SConst, 8'(Size1[16])};
+      8'd95: rom_e = {1'b1, SConst, 8'h00};
+      8'd96: rom_e = {1'b0, SConst, TError};
+      8'd97: rom_e = {1'b0, SConst, 8'h00};
+      8'd98: rom_e = {1'b0, SConst, StBadAddr};
+      8'd99: rom_e = {1'b0, SSeq, 8'h00};
+      8'd100: rom_e = {1'b0, SType, 8'h00};
+      8'd101: rom_e = {1'b0, SConst, Size2[7:0]};
+      8'd102: rom_e = {1'b0, SConst, Size2[15:8]};
+      8'd103: rom_e = {1'b0, SConst, 8'(Size2[16])};
+      8'd104: rom_e = {1'b1, SConst, 8'h00};
+      8'd105: rom_e = {1'b0, SConst, TError};
+      8'd106: rom_e = {1'b0, SConst, 8'h00};
+      8'd107: rom_e = {1'b0, SConst, StBadAddr};
+      8'd108: rom_e = {1'b0, SSeq, 8'h00};
+      8'd109: rom_e = {1'b0, SType, 8'h00};
+      8'd110: rom_e = {1'b0, SConst, Size3[7:0]};
+      8'd111: rom_e = {1'b0, SConst, Size3[15:8]};
+      8'd112: rom_e = {1'b0, SConst, 8'(Size3[16])};
+      8'd113: rom_e = {1'b1, SConst, 8'h00};
+      8'd114: rom_e = {1'b0, SConst, TAck};
+      8'd115: rom_e = {1'b0, SConst, 8'h00};
+      8'd116: rom_e = {1'b0, SSeq, 8'h00};
+      8'd117: rom_e = {1'b0, SType, 8'h00};
+      8'd118: rom_e = {1'b1, SConst, StOk};
+      8'd119: rom_e = {1'b0, SConst, TAck};
+      8'd120: rom_e = {1'b0, SConst, 8'h00};
+      8'd121: rom_e = {1'b0, SSeq, 8'h00};
+      8'd122: rom_e = {1'b0, SType, 8'h00};
+      8'd123: rom_e = {1'b1, SConst, StBadAddr};
+      8'd124: rom_e = {1'b0, SConst, TAck};
+      8'd125: rom_e = {1'b0, SConst, 8'h00};
+      8'd126: rom_e = {1'b0, SSeq, 8'h00};
+      8'd127: rom_e = {1'b0, SType, 8'h00};
+      8'd128: rom_e = {1'b1, SConst, StUnsupported};
+      8'd129: rom_e = {1'b0, SConst, TIdentify};
+      8'd130: rom_e = {1'b0, SConst, 8'h00};
+      8'd131: rom_e = {1'b0, SConst, Magic[7:0]};
+      8'd132: rom_e = {1'b0, SConst, Magic[15:8]};
+      8'd133: rom_e = {1'b0, SConst, Magic[23:16]};
+      8'd134: rom_e = {1'b0, SConst, Magic[31:24]};
+      8'd135: rom_e = {1'b0, SConst, 8'h01};
+      8'd136: rom_e = {1'b0, SConst, 8'h00};
+      8'd137: rom_e = {1'b0, SMaj, 8'h00};
+      8'd138: rom_e = {1'b0, SMin, 8'h00};
+      8'd139: rom_e = {1'b0, SPat, 8'h00};
+      8'd140: rom_e = {1'b0, SConst, 8'h00};
+      8'd141: rom_e = {1'b0, SBid0, 8'h00};
+      8'd142: rom_e = {1'b0, SBid1, 8'h00};
+      8'd143: rom_e = {1'b0, SHash0, 8'h00};
+      8'd144: rom_e = {1'b0, SHash1, 8'h00};
+      8'd145: rom_e = {1'b0, SHash2, 8'h00};
+      8'd146: rom_e = {1'b0, SHash3, 8'h00};
+      8'd147: rom_e = {1'b0, SConst, ClockHzW[7:0]};
+      8'd148: rom_e = {1'b0, SConst, ClockHzW[15:8]};
+      8'd149: rom_e = {1'b0, SConst, ClockHzW[23:16]};
+      8'd150: rom_e = {1'b0, SConst, ClockHzW[31:24]};
+      8'd151: rom_e = {1'b0, SConst, Shape[7:0]};
+      8'd152: rom_e = {1'b0, SConst, Shape[15:8]};
+      8'd153: rom_e = {1'b0, SConst, Shape[23:16]};
+      8'd154: rom_e = {1'b0, SConst, Shape[31:24]};
+      8'd155: rom_e = {1'b0, SConst, 8'd8};
+      8'd156: rom_e = {1'b0, SConst, Levels};
+      8'd157: rom_e = {1'b0, SConst, EcW[7:0]};
+      8'd158: rom_e = {1'b0, SConst, EcW[15:8]};
+      8'd159: rom_e = {1'b0, SConst, 8'h01};
+      8'd160: rom_e = {1'b0, SConst, 8'h00};
+      8'd161: rom_e = {1'b0, SConst, Caps[7:0]};
+      8'd162: rom_e = {1'b0, SConst, Caps[15:8]};
+      8'd163: rom_e = {1'b0, SConst, Caps[23:16]};
+      8'd164: rom_e = {1'b1, SConst, Caps[31:24]};
+      8'd165: rom_e = {1'b0, SConst, TRegData};
+      8'd166: rom_e = {1'b0, SConst, 8'h00};
+      8'd167: rom_e = {1'b0, SSeq, 8'h00};
+      8'd168: rom_e = {1'b0, SHb0, 8'h00};
+      8'd169: rom_e = {1'b1, SHb1, 8'h00};
+      8'd170: rom_e = {1'b0, SConst, TCounters};
+      8'd171: rom_e = {1'b0, SConst, 8'h00};
+      8'd172: rom_e = {1'b0, SSeq, 8'h00};
+      8'd173: rom_e = {1'b1, SHb0, 8'h00};
+      8'd174: rom_e = {1'b0, SW0, 8'h00};
+      8'd175: rom_e = {1'b0, SW1, 8'h00};
+      8'd176: rom_e = {1'b0, SW2, 8'h00};
+      8'd177: rom_e = {1'b1, SW3, 8'h00};
+      8'd178: rom_e = {1'b0, SConst, TMemData};
+      8'd179: rom_e = {1'b0, SConst, 8'h00};
+      8'd180: rom_e = {1'b0, SSeq, 8'h00};
+      8'd181: rom_e = {1'b0, SHb0, 8'h00};
+      8'd182: rom_e = {1'b0, SHb1, 8'h00};
+      8'd183: rom_e = {1'b0, SHb2, 8'h00};
+      8'd184: rom_e = {1'b0, SHb3, 8'h00};
+      8'd185: rom_e = {1'b1, SHb4, 8'h00};
+      8'd186: rom_e = {1'b0, SW0, 8'h00};
+      8'd187: rom_e = {1'b1, SW1, 8'h00};
+      default: rom_e = '0;
+    endcase
+  end
+
+  always_ff @(posedge clk_i) begin
+    rom_q <= rom_e;
+  end
+
+  assign r_end = rom_q[13];
+  assign r_src = rom_q[12:8];
+
+  always_comb begin
+    unique case (r_src)
+      SSeq:    r_byte = r_seq_q;
+      SType:   r_byte = r_type_q;
+      SW0:     r_byte = w_q[7:0];
+      SW1:     r_byte = w_q[15:8];
+      SW2:     r_byte = w_q[23:16];
+      SW3:     r_byte = w_q[31:24];
+      SHb0:    r_byte = hb_q[7:0];
+      SHb1:    r_byte = hb_q[15:8];
+      SHb2:    r_byte = hb_q[23:16];
+      SHb3:    r_byte = hb_q[31:24];
+      SHb4:    r_byte = hb_q[39:32];
+      SEf0:    r_byte = last_ef_q[7:0];
+      SEf1:    r_byte = 8'(last_ef_q >> 8);
+      SMaj:    r_byte = gw_major_i;
+      SMin:    r_byte = gw_minor_i;
+      SPat:    r_byte = gw_patch_i;
+      SBid0:   r_byte = board_id_i[7:0];
+      SBid1:   r_byte = board_id_i[15:8];
+      SHash0:  r_byte = build_hash_i[7:0];
+      SHash1:  r_byte = build_hash_i[15:8];
+      SHash2:  r_byte = build_hash_i[23:16];
+      SHash3:  r_byte = build_hash_i[31:24];
+      default: r_byte = rom_q[7:0];
+    endcase
+  end
+
   assign idle    = !rt_q && owed_q == '0 && !step_q && !busy_i;
-  assign step_go = owed_q != '0 && !busy_i && out_empty_i && !step_q && !clear_q;
+  assign step_go = owed_q != '0 && !busy_i && out_empty_i && !step_q && !clear_q && !stepping;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -1049,15 +1345,15 @@ module spl_link_ctrl #(
       addr_q      <= '0;
       cnt_q       <= '0;
       space_q     <= '0;
-      maddr_q     <= '0;
-      idc_q       <= '0;
-      sh_q        <= '0;
-      sh_n_q      <= '0;
-      sh_fin_q    <= 1'b0;
+      rp_q        <= '0;
+      act_q       <= 1'b0;
+      fin_q       <= 1'b0;
+      r_seq_q     <= '0;
+      r_type_q    <= '0;
+      w_q         <= '0;
       in_valid_q  <= 1'b0;
       mreq_q      <= 1'b0;
       mwe_q       <= 1'b0;
-      mwdata_q    <= '0;
       clear_q     <= 1'b0;
       step_q      <= 1'b0;
       rt_q        <= 1'b0;
@@ -1091,15 +1387,17 @@ module spl_link_ctrl #(
       addr_q      <= addr_d;
       cnt_q       <= cnt_d;
       space_q     <= space_d;
-      maddr_q     <= maddr_d;
-      idc_q       <= idc_d;
-      sh_q        <= sh_d;
-      sh_n_q      <= sh_n_d;
-      sh_fin_q    <= sh_fin_d;
+      rp_q        <= rp_d;
+      act_q       <= act_d;
+      if (ld) begin
+        fin_q    <= ld_fin;
+        r_seq_q  <= seq_q;
+        r_type_q <= type_q;
+        w_q      <= w_d;
+      end
       in_valid_q  <= in_valid_d;
       mreq_q      <= mreq_d;
       mwe_q       <= mwe_d;
-      mwdata_q    <= mwdata_d;
       clear_q     <= clear_d;
       step_q      <= step_go;
       rt_q        <= rt_d;
@@ -1132,8 +1430,11 @@ module spl_link_ctrl #(
   // ---------------------------------------------------------------------
   // Spike batcher and the tx mux
   // ---------------------------------------------------------------------
+  // With plasticity the core takes every DSP; else the batcher's time
+  // arithmetic goes into four of them.
   spl_link_batcher #(
-    .N (N)
+    .N   (N),
+    .Dsp (!Plastic)
   ) u_batcher (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
@@ -1159,8 +1460,13 @@ module spl_link_ctrl #(
   // The batcher keeps the framer while inside a frame; it opens none while
   // the processor holds the transmitter, so frames never interleave.
   assign tx_valid_o = b_busy ? b_valid : !sh_empty;
-  assign tx_last_o  = b_busy ? b_last : (sh_fin_q && sh_n_q == 4'd1);
-  assign tx_data_o  = pos_q == 2'd1 ? tx_seq_q : (b_busy ? b_data : sh_q[7:0]);
+  assign tx_last_o  = b_busy ? b_last : (fin_q && r_end);
+  // Kept as a net: the framer's CRC and encoder each take all eight bits,
+  // and without the boundary the synthesiser copies the byte's mux into
+  // every one of them.
+  (* keep *) logic [7:0] tx_byte;
+  assign tx_byte    = pos_q == 2'd1 ? tx_seq_q : (b_busy ? b_data : r_byte);
+  assign tx_data_o  = tx_byte;
   assign tx_take    = tx_valid_o && tx_ready_i;
   assign sh_take    = !b_busy && !sh_empty && tx_ready_i;
 
@@ -1268,8 +1574,8 @@ module spl_link_ctrl #(
   assign mem_req_o     = mreq_q;
   assign mem_we_o      = mwe_q;
   assign mem_space_o   = space_q;
-  assign mem_addr_o    = maddr_q[15:0];
-  assign mem_wdata_o   = mwdata_q;
+  assign mem_addr_o    = addr_q[15:0];
+  assign mem_wdata_o   = {buf_rdata, lo_q};
   assign in_valid_o    = in_valid_q;
   assign in_channel_o  = in_chan;
   assign in_time_o     = cur_t_q;

@@ -30,7 +30,9 @@ module spl_slot_reader #(
   input  logic       ready_i
 );
 
-  logic [8:0] total;
+  logic [8:0] len9;
+  logic [8:0] idx_inc;
+  logic       more;                     // issue_idx_q < slot_len_i + AppendZero
   logic [8:0] issue_idx_d, issue_idx_q;
   logic       issue;
   logic       issue_zero, issue_last;
@@ -50,16 +52,24 @@ module spl_slot_reader #(
   logic [1:0] held_after_pop;
   logic [7:0] arr_data;
 
-  assign total = {1'b0, slot_len_i} + {8'h0, AppendZero};
+  // The item count is slot_len_i + AppendZero; compared without adding it.
+  assign len9    = {1'b0, slot_len_i};
+  assign idx_inc = issue_idx_q + 9'd1;
+  if (AppendZero) begin : g_zero
+    assign more       = issue_idx_q <= len9;
+    assign issue_last = issue_idx_q == len9;
+  end else begin : g_plain
+    assign more       = issue_idx_q < len9;
+    assign issue_last = idx_inc == len9;
+  end
   assign pop   = out_valid_q & ready_i;
 
   // Bytes held or in flight once this cycle's pop has happened.
   assign held_after_pop = {1'b0, out_valid_q} + {1'b0, skid_valid_q} + {1'b0, pend_q}
                         - {1'b0, pop};
 
-  assign issue      = slot_full_i && (issue_idx_q < total) && (held_after_pop < 2'd2);
-  assign issue_zero = AppendZero && (issue_idx_q == {1'b0, slot_len_i});
-  assign issue_last = (issue_idx_q == total - 9'd1);
+  assign issue      = slot_full_i && more && (held_after_pop < 2'd2);
+  assign issue_zero = AppendZero && (issue_idx_q == len9);
 
   assign ram_re_o    = issue & ~issue_zero;
   assign ram_raddr_o = issue_idx_q[7:0];
@@ -80,7 +90,7 @@ module spl_slot_reader #(
     slot_done_o  = 1'b0;
 
     if (issue) begin
-      issue_idx_d = issue_idx_q + 9'd1;
+      issue_idx_d = idx_inc;
     end
 
     if (pop) begin
