@@ -33,45 +33,8 @@ cp out.txt silicon.json
 kill -INT "${pids[@]}"
 wait "${pids[@]}"
 pids=()
-python3 - <<'PY' || { echo "FAIL: the three-site phases"; cat silicon/summary.json synapse.json culture.json | head -80; fails=$((fails + 1)); }
-import csv, json
-s = json.load(open("silicon/summary.json"))
-# The culture's answer to each stimulus, in order: evoked (1) or not (0, a
-# PSP). Its stimuli are the pacemaker's spikes forwarded by the synapse site,
-# so the silicon site's phases split them by count. This is measured where
-# the answer is decided, so a slow machine's network delays do not blur it.
-outcomes = [int(r["value"]) for r in csv.DictReader(open("culture-events.csv"))
-            if r["dir"] == "out" and r["value"] in ("0", "1")]
-frac, at = {}, 0
-for p in s["phases"]:
-    n = p["spikes"]["pacemaker"]
-    part = outcomes[at:at + n]
-    at += n
-    frac[p["name"]] = sum(part) / max(1, len(part))
-print("evoked by pacing, at the culture:", {n: round(f, 2) for n, f in frac.items()})
-print("pacemaker then culture spike at the silicon site:",
-      {p["name"]: round(p["responses"][0]["fraction"], 2) for p in s["phases"]})
-assert len(outcomes) == sum(p["spikes"]["pacemaker"] for p in s["phases"]), (len(outcomes), "stimuli answered")
-assert frac["before"] < 0.2, "10 Hz pacing already evokes the culture before potentiation"
-# Only stimuli that evoke nothing (and spontaneous spikes) teach, so
-# potentiation slows as the synapse starts to evoke: it levels off where
-# about 95 % of stimuli evoke.
-assert frac["after-potentiation"] > 0.85, "10 Hz pacing does not evoke the culture after potentiation"
-assert frac["after-depression"] < 0.2, "10 Hz pacing still evokes the culture after depression"
-# The silicon site sees the same through the network, less sharply.
-ph = {p["name"]: p["responses"][0]["fraction"] for p in s["phases"]}
-assert ph["after-potentiation"] > ph["before"] + 0.3 and ph["after-potentiation"] > ph["after-depression"] + 0.3, ph
-syn = json.load(open("synapse.json"))
-assert syn["site"]["pulses_pot"] > 0 and syn["site"]["pulses_dep"] > 0, syn["site"]
-cul = json.load(open("culture.json"))
-assert cul["site"]["stimuli"] == syn["peers"]["culture"]["events_out"], (cul["site"], syn["peers"])
-# Nothing was lost on loopback.
-for j in (syn, cul, json.load(open("silicon.json"))):
-    d = j["dropped"]
-    assert d["unknown_peer"] == 0 and d["malformed"] == 0 and d["oversized"] == 0, d
-    for p in j["peers"].values():
-        assert p["rate_limited"] == 0 and p["send_failed"] == 0 and p["unrouted"] == 0, p
-PY
+python3 "$here/../tools/three_site_check.py" ||
+  { echo "FAIL: the three-site phases"; cat silicon/summary.json synapse.json culture.json | head -80; fails=$((fails + 1)); }
 
 # Configuration errors: exit 4 with file:line:column.
 printf 'bridge:\n  role: synapse\n  listen: 127.0.0.1:%s\n  peers: {a: {address: 127.0.0.1:1}}\n  connectivity: connectivity.txt\n  posts: [{peer: b, ids: 0}]\n' "$p_x" > bad1.yaml
